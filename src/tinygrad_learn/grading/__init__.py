@@ -1,0 +1,1 @@
+"""Everything that runs inside the grading subprocess: the pytest plugin and its ini file."""

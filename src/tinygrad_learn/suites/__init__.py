@@ -1,0 +1,1 @@
+"""The hidden test suites, one module per checkpoint, named in checkpoints.yaml."""
