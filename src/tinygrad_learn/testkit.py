@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-EXERCISES_ENV = "TINYGRAD_LEARN_EXERCISES"
-SOLUTIONS_ENV = "TINYGRAD_LEARN_SOLUTIONS"
+from tinygrad_learn.grading import EXERCISES_ENV, SOLUTIONS_ENV
 
 REPR_LIMIT = 200
 

@@ -20,21 +20,20 @@ from typing import Any
 
 import pytest
 
-from tinygrad_learn.testkit import EXERCISES_ENV, CheckFailed
-
-SEED_ENV = "TINYGRAD_LEARN_SEED"
-CHANNEL_ENV = "TINYGRAD_LEARN_CHANNEL_FD"
+from tinygrad_learn.grading import CHANNEL_ENV, EXERCISES_ENV, SEED_ENV
+from tinygrad_learn.testkit import CheckFailed
 
 _channel: Any = None
 _token = ""
 
 
 def _open_channel() -> None:
+    """Runs at import, which `-p` makes happen before pytest captures standard input."""
     global _channel, _token
     fd_text = os.environ.pop(CHANNEL_ENV, "")
     if not fd_text:
         return
-    _token = sys.stdin.readline().strip()
+    _token = sys.stdin.buffer.readline().decode("ascii", errors="replace").strip()
     _channel = os.fdopen(int(fd_text), "w", encoding="utf-8", closefd=True)
 
 
@@ -50,8 +49,10 @@ def run_seed() -> int:
     return int(os.environ.get(SEED_ENV) or 0)
 
 
+_open_channel()
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    _open_channel()
     _send({"kind": "start", "seed": run_seed()})
 
 

@@ -1,0 +1,86 @@
+"""Checking a checkpoint end to end: run its suite, record the result, say what changed."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .manifest import Checkpoint, Course, Medal
+from .paths import Workspace
+from .progress import FAILED, PASSED, Entry, ProgressStore, files_hash, now, suite_version
+from .runner import RunResult, new_seed, run_suite
+from .state import earned_medals
+
+
+class Outcome(enum.Enum):
+    NEWLY_PASSED = "newly_passed"
+    PASSED_AGAIN = "passed_again"
+    FAILED = "failed"
+    REGRESSED = "regressed"
+    """Passed before, fails now: a later edit broke it."""
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    checkpoint: Checkpoint
+    result: RunResult
+    outcome: Outcome
+    new_medals: tuple[Medal, ...]
+    unmet_requirements: tuple[str, ...]
+    moved_aside: Path | None
+
+
+def run_checkpoint(course: Course, workspace: Workspace, checkpoint: Checkpoint, seed: int | None = None) -> RunResult:
+    return run_suite(
+        checkpoint.suite_path,
+        workspace.exercises,
+        course.solutions,
+        seed=new_seed() if seed is None else seed,
+        time_limit=checkpoint.time_limit,
+    )
+
+
+def record(
+    course: Course, workspace: Workspace, checkpoint: Checkpoint, result: RunResult, graded_hash: str
+) -> CheckReport:
+    """Store a run's result and work out what it means for the learner."""
+    store = ProgressStore(workspace)
+    version = suite_version(checkpoint.suite_path)
+
+    def apply(entries: dict[str, Entry]) -> dict[str, Entry]:
+        old = entries.get(checkpoint.id, Entry())
+        entries[checkpoint.id] = replace(
+            old,
+            status=PASSED if result.passed else FAILED,
+            first_passed=old.first_passed or (now() if result.passed else None),
+            last_checked=now(),
+            attempts=old.attempts + 1,
+            files_hash=graded_hash,
+            suite_version=version,
+        )
+        return entries
+
+    before, after = store.update(apply)
+    was_passed = before.entry(checkpoint.id).passed
+    if result.passed:
+        outcome = Outcome.PASSED_AGAIN if was_passed else Outcome.NEWLY_PASSED
+    else:
+        outcome = Outcome.REGRESSED if was_passed else Outcome.FAILED
+    gained = earned_medals(course, after) - earned_medals(course, before)
+    unmet = tuple(name for name in checkpoint.requires if not after.entry(name).passed)
+    return CheckReport(
+        checkpoint=checkpoint,
+        result=result,
+        outcome=outcome,
+        new_medals=tuple(medal for medal in course.medals if medal.id in gained),
+        unmet_requirements=unmet,
+        moved_aside=before.moved_aside,
+    )
+
+
+def check(course: Course, workspace: Workspace, checkpoint: Checkpoint, seed: int | None = None) -> CheckReport:
+    # Hash before running, so an edit made during the run never gets credited as passing.
+    graded_hash = files_hash(workspace.exercises, checkpoint.files)
+    result = run_checkpoint(course, workspace, checkpoint, seed)
+    return record(course, workspace, checkpoint, result, graded_hash)

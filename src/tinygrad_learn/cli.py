@@ -1,0 +1,310 @@
+"""The command line: parse, call the core, hand the result to the terminal. Nothing else lives here.
+
+Exit codes: 0 passed (or nothing to judge), 1 checks failed, 2 usage or setup error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from . import __version__
+from .errors import TinygradLearnError
+from .i18n import LANGUAGES, Translator, resolve_language
+from .manifest import Checkpoint, Course, load_course
+from .paths import Workspace, course_root, find_workspace
+
+EXIT_PASSED = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+DEBUG_ENV = "TINYGRAD_LEARN_DEBUG"
+
+
+def _language_from_args(args: Sequence[str]) -> str:
+    """The language asked for anywhere on the command line, before click has parsed it."""
+    requested = None
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            requested = args[i + 1]
+        elif arg.startswith("--lang="):
+            requested = arg.split("=", 1)[1]
+    return resolve_language(requested)
+
+
+def _translate_help(command: click.Command, t: Translator, name: str = "app") -> None:
+    """Help texts come from the locale files, so `--lang ko --help` is Korean too."""
+    command.help = t(f"help.{name}")
+    command.short_help = None
+    for param in command.params:
+        key = f"help.{_HELP_KEYS.get((name, param.name or ''), param.name)}"
+        if isinstance(param, click.Option):
+            param.help = t(key)
+        elif isinstance(param, click.Argument) and hasattr(param, "help"):
+            param.help = t(key)
+    if isinstance(command, click.Group):
+        for sub_name, sub in command.commands.items():
+            _translate_help(sub, t, sub_name)
+
+
+# Options whose help key differs from their parameter name.
+_HELP_KEYS = {
+    ("hint", "all"): "all_hints",
+    ("show", "checkpoint"): "arg_checkpoint",
+    ("check", "checkpoint"): "arg_checkpoint",
+    ("hint", "checkpoint"): "arg_checkpoint",
+    ("init", "directory"): "arg_dir",
+    ("app", "json_output"): "json",
+    ("list", "json_output"): "json",
+    ("check", "json_output"): "json",
+    ("progress", "json_output"): "json",
+}
+
+
+class _Group(TyperGroup):
+    """Turns every TinygradLearnError into its message and exit code 2, wherever it arises."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        _translate_help(self, Translator(_language_from_args(args)))
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TinygradLearnError as error:
+            _terminal(ctx).error(error)
+            ctx.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            _terminal(ctx).failure_text("app.interrupted")
+            ctx.exit(EXIT_USAGE)
+
+
+app = typer.Typer(
+    cls=_Group,
+    invoke_without_command=True,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass
+class Session:
+    """What every command needs, created lazily so `--help` and `init` stay cheap."""
+
+    language: str
+    workspace_option: Path | None
+    _terminal: Any = None
+    _course: Course | None = None
+
+    @property
+    def terminal(self) -> Any:
+        if self._terminal is None:
+            from .terminal import Terminal
+
+            self._terminal = Terminal(self.language)
+        return self._terminal
+
+    @property
+    def course(self) -> Course:
+        if self._course is None:
+            self._course = load_course(course_root())
+        return self._course
+
+    def workspace(self) -> Workspace:
+        return find_workspace(self.workspace_option)
+
+    def checkpoint_or_current(self, spelling: str | None, workspace: Workspace) -> Checkpoint | None:
+        if spelling is not None:
+            return self.course.get(spelling)
+        return self.standing(workspace).current
+
+    def standing(self, workspace: Workspace) -> Any:
+        from .progress import ProgressStore
+        from .state import standing
+
+        snapshot = ProgressStore(workspace).read()
+        self.terminal.moved_aside(snapshot.moved_aside)
+        return standing(self.course, snapshot, workspace.exercises)
+
+
+def _session(ctx: click.Context) -> Session:
+    root = ctx.find_root()
+    if not isinstance(root.obj, Session):
+        root.obj = Session(resolve_language(None), None)
+    return root.obj
+
+
+def _terminal(ctx: click.Context) -> Any:
+    return _session(ctx).terminal
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tinygrad-learn {__version__}")
+        raise typer.Exit()
+
+
+def _check_language(value: str | None) -> str | None:
+    if value is not None and value.lower() not in LANGUAGES:
+        raise typer.BadParameter(f"{value!r}: en | ko")
+    return value
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    lang: str | None = typer.Option(None, "--lang", callback=_check_language, metavar="en|ko"),
+    workspace: Path | None = typer.Option(None, "--workspace", "-w", file_okay=False),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+) -> None:
+    ctx.obj = Session(resolve_language(lang), workspace)
+    if ctx.invoked_subcommand is None:
+        session = ctx.obj
+        try:
+            found = session.workspace()
+        except TinygradLearnError:
+            session.terminal.no_workspace()
+            return
+        session.terminal.welcome(session.standing(found), session.language)
+
+
+@app.command("list")
+def list_command(ctx: typer.Context, json_output: bool = typer.Option(False, "--json")) -> None:
+    session = _session(ctx)
+    standing = session.standing(session.workspace())
+    if json_output:
+        from .terminal import course_json
+
+        session.terminal.print_json(course_json(session.course, standing, session.language))
+    else:
+        session.terminal.checkpoint_list(standing, session.language)
+
+
+@app.command("show")
+def show_command(ctx: typer.Context, checkpoint: str | None = typer.Argument(None, metavar="[CHECKPOINT]")) -> None:
+    session = _session(ctx)
+    chosen = session.checkpoint_or_current(checkpoint, session.workspace())
+    if chosen is None:
+        session.terminal.note("check.all_passed_already")
+        return
+    session.terminal.lesson(chosen, session.course.lesson_text(chosen, session.language), session.language)
+
+
+@app.command("check")
+def check_command(
+    ctx: typer.Context,
+    checkpoint: str | None = typer.Argument(None, metavar="[CHECKPOINT]"),
+    check_all: bool = typer.Option(False, "--all"),
+    seed: int | None = typer.Option(None, "--seed", min=0),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    json_output: bool = typer.Option(False, "--json"),
+) -> None:
+    from .checking import check
+
+    session = _session(ctx)
+    workspace = session.workspace()
+    if check_all:
+        targets = list(session.course.checkpoints)
+    else:
+        chosen = session.checkpoint_or_current(checkpoint, workspace)
+        if chosen is None:
+            session.terminal.note("check.all_passed_already")
+            return
+        targets = [chosen]
+    if len(targets) == 1:
+        reports = [check(session.course, workspace, targets[0], seed)]
+    else:
+        reports = _check_many(session, workspace, targets, seed)
+    for report in reports:
+        session.terminal.moved_aside(report.moved_aside)
+    if json_output:
+        from .terminal import check_json
+
+        session.terminal.print_json(check_json(reports))
+    elif len(reports) == 1:
+        after = session.standing(workspace)
+        session.terminal.check_report(reports[0], session.language, after.current, verbose)
+    else:
+        session.terminal.check_all(reports, len(targets))
+    if not all(report.result.passed for report in reports):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _check_many(session: Session, workspace: Workspace, targets: list[Checkpoint], seed: int | None) -> list[Any]:
+    from rich.progress import Progress
+
+    from .checking import check
+
+    reports = []
+    t = Translator(session.language)
+    with Progress(console=session.terminal.err, transient=True) as bar:
+        task = bar.add_task(t("check.running_all"), total=len(targets))
+        for target in targets:
+            bar.update(task, description=t("check.running", id=target.id))
+            reports.append(check(session.course, workspace, target, seed))
+            bar.advance(task)
+    return reports
+
+
+@app.command("progress")
+def progress_command(ctx: typer.Context, json_output: bool = typer.Option(False, "--json")) -> None:
+    session = _session(ctx)
+    standing = session.standing(session.workspace())
+    if json_output:
+        from .terminal import course_json
+
+        session.terminal.print_json(course_json(session.course, standing, session.language))
+    else:
+        session.terminal.progress(standing, session.language)
+
+
+@app.command("hint")
+def hint_command(
+    ctx: typer.Context,
+    checkpoint: str | None = typer.Argument(None, metavar="[CHECKPOINT]"),
+    level: int | None = typer.Option(None, "--level", "-l"),
+    all_levels: bool = typer.Option(False, "--all"),
+) -> None:
+    from .hints import reveal
+
+    session = _session(ctx)
+    workspace = session.workspace()
+    chosen = session.checkpoint_or_current(checkpoint, workspace)
+    if chosen is None:
+        session.terminal.note("check.all_passed_already")
+        return
+    session.terminal.hints(reveal(workspace, chosen, level, all_levels), session.language)
+
+
+@app.command("init")
+def init_command(ctx: typer.Context, directory: Path = typer.Argument(..., metavar="DIR")) -> None:
+    from .workspace import init_workspace
+
+    session = _session(ctx)
+    session.terminal.initialized(init_workspace(session.course, directory))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The console-script entry point: no learner ever sees a traceback from the tool itself."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command: Callable[..., Any] = typer.main.get_command(app)
+    try:
+        command.main(args=args, prog_name="tinygrad-learn", standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as error:  # the last line of defence; everything expected is handled above
+        if os.environ.get(DEBUG_ENV):
+            raise
+        from .terminal import Terminal
+
+        Terminal(_language_from_args(args)).failure_text("app.internal_error", problem=type(error).__name__)
+        sys.exit(EXIT_USAGE)

@@ -1,0 +1,247 @@
+"""The course manifest (checkpoints.yaml): read, validated and turned into plain frozen records."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import TinygradLearnError
+from .paths import MANIFEST_NAME, SUITES_DIR
+
+FORMAT_VERSION = 1
+DEFAULT_TIME_LIMIT = 10.0
+MIN_HINT_LEVELS = 3
+
+
+@dataclass(frozen=True)
+class Text:
+    """One piece of course text in every language."""
+
+    en: str
+    ko: str
+
+    def get(self, language: str) -> str:
+        return self.ko if language == "ko" else self.en
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    id: str
+    aliases: tuple[str, ...]
+    stage: Text
+    title: Text
+    lesson: str
+    files: tuple[str, ...]
+    tasks: tuple[str, ...]
+    suite: str
+    requires: tuple[str, ...]
+    time_limit: float
+    hints: tuple[Text, ...]
+    suite_path: Path
+
+
+@dataclass(frozen=True)
+class Medal:
+    id: str
+    name: Text
+    description: Text
+    requires: tuple[str, ...]
+    """Every checkpoint the medal needs, those of the medal it includes among them."""
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+    format_version: int
+    checkpoints: tuple[Checkpoint, ...]
+    medals: tuple[Medal, ...]
+
+    def find(self, spelling: str) -> Checkpoint | None:
+        """The checkpoint for `step2`, `Step 2`, `step-2` or any declared alias."""
+        wanted = normalize(spelling)
+        for checkpoint in self.checkpoints:
+            if wanted in {normalize(checkpoint.id), *map(normalize, checkpoint.aliases)}:
+                return checkpoint
+        return None
+
+    def get(self, spelling: str) -> Checkpoint:
+        checkpoint = self.find(spelling)
+        if checkpoint is None:
+            raise TinygradLearnError(
+                "checkpoint.unknown", name=spelling, known=", ".join(c.id for c in self.checkpoints)
+            )
+        return checkpoint
+
+    def lesson_text(self, checkpoint: Checkpoint, language: str) -> str:
+        for candidate in (language, "en"):
+            path = self.root / f"{checkpoint.lesson}.{candidate}.md"
+            if path.is_file():
+                return path.read_text(encoding="utf-8")
+        raise TinygradLearnError("manifest.missing_lesson", path=f"{checkpoint.lesson}.{language}.md")
+
+    @property
+    def exercises(self) -> Path:
+        return self.root / "exercises"
+
+    @property
+    def solutions(self) -> Path:
+        return self.root / "solutions"
+
+
+def normalize(spelling: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", spelling.lower())
+
+
+class _Reader:
+    """Pulls typed fields out of the parsed YAML, naming the exact key when one is wrong."""
+
+    def __init__(self, node: Any, where: str) -> None:
+        if not isinstance(node, dict):
+            raise _invalid(where, "expected a mapping")
+        self.node = node
+        self.where = where
+
+    def field(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def raw(self, key: str, default: Any = ...) -> Any:
+        if key not in self.node:
+            if default is ...:
+                raise _invalid(self.field(key), "is missing")
+            return default
+        return self.node[key]
+
+    def string(self, key: str, default: Any = ...) -> str:
+        value = self.raw(key, default)
+        if not isinstance(value, str) or not value.strip():
+            raise _invalid(self.field(key), "should be non-empty text")
+        return value
+
+    def strings(self, key: str, default: Any = ...) -> tuple[str, ...]:
+        value = self.raw(key, default)
+        if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+            raise _invalid(self.field(key), "should be a list of names")
+        return tuple(value)
+
+    def number(self, key: str, default: float) -> float:
+        value = self.raw(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise _invalid(self.field(key), "should be a positive number of seconds")
+        return float(value)
+
+    def text(self, key: str) -> Text:
+        return _text(self.raw(key), self.field(key))
+
+
+def _text(node: Any, where: str) -> Text:
+    reader = _Reader(node, where)
+    return Text(en=reader.string("en"), ko=reader.string("ko"))
+
+
+def _invalid(where: str, problem: str) -> TinygradLearnError:
+    return TinygradLearnError("manifest.invalid", where=where, problem=problem)
+
+
+def load_course(root: Path) -> Course:
+    path = root / MANIFEST_NAME
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except FileNotFoundError:
+        raise TinygradLearnError("manifest.missing", path=str(path)) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise TinygradLearnError("manifest.unreadable", path=str(path), problem=str(error)) from None
+    return parse_course(data, root)
+
+
+def parse_course(data: Any, root: Path) -> Course:
+    top = _Reader(data, "")
+    version = top.raw("format_version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise _invalid("format_version", "should be a whole number")
+    if version > FORMAT_VERSION:
+        raise TinygradLearnError("manifest.too_new", found=version, supported=FORMAT_VERSION)
+    entries = top.raw("checkpoints")
+    if not isinstance(entries, list) or not entries:
+        raise _invalid("checkpoints", "should be a non-empty list")
+    # A course of its own (an instructor's, or the tests' fixture) may ship its suites beside it.
+    suites_dir = root / top.string("suites_dir") if "suites_dir" in data else SUITES_DIR
+    checkpoints = tuple(_checkpoint(entry, f"checkpoints[{i}]", suites_dir) for i, entry in enumerate(entries))
+    _check_references(checkpoints)
+    medal_entries = top.raw("medals")
+    if not isinstance(medal_entries, list):
+        raise _invalid("medals", "should be a list")
+    medals = _medals(medal_entries, {c.id for c in checkpoints})
+    return Course(root=root, format_version=version, checkpoints=checkpoints, medals=medals)
+
+
+def _checkpoint(node: Any, where: str, suites_dir: Path) -> Checkpoint:
+    reader = _Reader(node, where)
+    checkpoint_id = reader.string("id")
+    where = f"checkpoints[{checkpoint_id}]"
+    reader.where = where
+    hints_node = reader.raw("hints")
+    if not isinstance(hints_node, list) or len(hints_node) < MIN_HINT_LEVELS:
+        raise _invalid(f"{where}.hints", f"needs at least {MIN_HINT_LEVELS} levels")
+    suite = reader.string("suite")
+    if not (suites_dir / suite).is_file():
+        raise _invalid(f"{where}.suite", f"names {suite}, which the package does not have")
+    return Checkpoint(
+        id=checkpoint_id,
+        aliases=reader.strings("aliases", []),
+        stage=reader.text("stage"),
+        title=reader.text("title"),
+        lesson=reader.string("lesson"),
+        files=reader.strings("files"),
+        tasks=reader.strings("tasks", []),
+        suite=suite,
+        requires=reader.strings("requires", []),
+        time_limit=reader.number("time_limit", DEFAULT_TIME_LIMIT),
+        hints=tuple(_text(hint, f"{where}.hints[{i}]") for i, hint in enumerate(hints_node)),
+        suite_path=suites_dir / suite,
+    )
+
+
+def _check_references(checkpoints: tuple[Checkpoint, ...]) -> None:
+    seen: dict[str, str] = {}
+    for checkpoint in checkpoints:
+        for spelling in (checkpoint.id, *checkpoint.aliases):
+            key = normalize(spelling)
+            if key in seen and seen[key] != checkpoint.id:
+                raise _invalid(f"checkpoints[{checkpoint.id}].aliases", f"'{spelling}' also names {seen[key]}")
+            seen[key] = checkpoint.id
+    earlier: set[str] = set()
+    for checkpoint in checkpoints:
+        for required in checkpoint.requires:
+            if required not in earlier:
+                raise _invalid(f"checkpoints[{checkpoint.id}].requires", f"'{required}' is not an earlier checkpoint")
+        earlier.add(checkpoint.id)
+
+
+def _medals(entries: list[Any], known: set[str]) -> tuple[Medal, ...]:
+    medals: dict[str, Medal] = {}
+    for i, entry in enumerate(entries):
+        reader = _Reader(entry, f"medals[{i}]")
+        medal_id = reader.string("id")
+        reader.where = f"medals[{medal_id}]"
+        own = reader.strings("requires")
+        for name in own:
+            if name not in known:
+                raise _invalid(reader.field("requires"), f"'{name}' is not a checkpoint")
+        included = reader.raw("includes", None)
+        inherited: tuple[str, ...] = ()
+        if included is not None:
+            if included not in medals:
+                raise _invalid(reader.field("includes"), f"'{included}' is not an earlier medal")
+            inherited = medals[included].requires
+        medals[medal_id] = Medal(
+            id=medal_id,
+            name=reader.text("name"),
+            description=reader.text("description"),
+            requires=inherited + tuple(name for name in own if name not in inherited),
+        )
+    return tuple(medals.values())

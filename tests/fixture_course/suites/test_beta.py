@@ -1,0 +1,7 @@
+from tinygrad_learn.testkit import expect_close, learner, need
+
+
+def test_square(rng):
+    square = need(learner("mathy"), "square")
+    x = rng.uniform(-10, 10)
+    expect_close(square(x), x * x, "square(x)", given={"x": x})
