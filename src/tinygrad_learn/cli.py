@@ -44,7 +44,7 @@ def _translate_help(command: click.Command, t: Translator, name: str = "app") ->
     command.help = t(f"help.{name}")
     command.short_help = None
     for param in command.params:
-        key = f"help.{_HELP_KEYS.get((name, param.name or ''), param.name)}"
+        key = f"help.{_HELP_KEYS.get(param.name or '', param.name)}"
         if isinstance(param, click.Option):
             param.help = t(key)
         elif isinstance(param, click.Argument) and hasattr(param, "help"):
@@ -54,17 +54,13 @@ def _translate_help(command: click.Command, t: Translator, name: str = "app") ->
             _translate_help(sub, t, sub_name)
 
 
-# Options whose help key differs from their parameter name.
+# Parameters whose help key differs from their name.
 _HELP_KEYS = {
-    ("hint", "all"): "all_hints",
-    ("show", "checkpoint"): "arg_checkpoint",
-    ("check", "checkpoint"): "arg_checkpoint",
-    ("hint", "checkpoint"): "arg_checkpoint",
-    ("init", "directory"): "arg_dir",
-    ("app", "json_output"): "json",
-    ("list", "json_output"): "json",
-    ("check", "json_output"): "json",
-    ("progress", "json_output"): "json",
+    "check_all": "all",
+    "all_levels": "all_hints",
+    "json_output": "json",
+    "checkpoint": "arg_checkpoint",
+    "directory": "arg_dir",
 }
 
 

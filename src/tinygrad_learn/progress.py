@@ -146,7 +146,7 @@ class ProgressStore:
                 yield
         except Timeout:
             raise TinygradLearnError("progress.locked", path=str(self.lock_path)) from None
-        except PermissionError as error:
+        except OSError as error:
             raise TinygradLearnError("progress.unwritable", path=str(self.path), problem=str(error)) from None
 
     def read(self) -> Snapshot:

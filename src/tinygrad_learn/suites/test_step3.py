@@ -70,6 +70,21 @@ OUTPUT_GRAD_NOT_SET = Msg(
     ),
 )
 
+EQUAL_DATA = Msg(
+    en=(
+        "Value(2.0) and Value(2.0), two different nodes, count as one member of a set: your __eq__ and "
+        "__hash__ compare data. backward() keeps a set of visited nodes, so it skips every node whose "
+        "data happens to equal one it has already seen. Remove __eq__ and __hash__ (or hash with "
+        "id(self) and compare with `is`): nodes are told apart by identity, not by value."
+    ),
+    ko=(
+        "서로 다른 노드인 Value(2.0) 과 Value(2.0) 이 set 안에서 하나로 취급됩니다: __eq__ 와 __hash__ 가 "
+        "data 를 비교합니다. backward() 는 방문한 노드를 set 에 담으므로, 이미 본 노드와 data 가 같은 노드를 "
+        "모두 건너뜁니다. __eq__ 와 __hash__ 를 지우세요 (또는 id(self) 로 해시하고 `is` 로 비교하세요). "
+        "노드는 값이 아니라 정체성(identity)으로 구별합니다."
+    ),
+)
+
 GRADS_STILL_ZERO = Msg(
     en=(
         "After {expr}, out.grad is 1.0 but every input still has grad 0. Check that backward() calls "
@@ -129,11 +144,24 @@ def run_backward(out, expr):
         fail_with(OUTPUT_GRAD_NOT_SET, expr=expr, grad=grad)
 
 
+def explain_equal_data_collision(Value):
+    """Two distinct nodes with equal data must stay two members of a set."""
+    a, b = Value(2.0), Value(2.0)
+    try:
+        collide = len({a, b}) == 1
+    except TypeError:
+        return
+    if collide:
+        fail_with(EQUAL_DATA)
+
+
 def expect_counts(nodes, counts, expr, given):
-    """Compare node grads with the path counts; explain the all-zero case first."""
+    """Compare node grads with the path counts; explain the all-zero and equal-data cases first."""
     grads = {name: node.grad for name, node in nodes.items()}
     for name, grad in grads.items():
         expect_number(grad, f"{name}.grad")
+    if any(grads[name] != counts[name] for name in nodes):
+        explain_equal_data_collision(type(next(iter(nodes.values()))))
     if any(counts[name] for name in nodes) and all(grads[name] == 0 for name in nodes):
         fail_with(GRADS_STILL_ZERO, expr=expr, given=given)
     expect_grads(grads, {name: float(counts[name]) for name in nodes}, expr=expr, given=given, tol=1e-12)
@@ -342,6 +370,7 @@ def test_wide_tree(rng):
     run_backward(level[0], expr)
     wrong = [i for i, leaf in enumerate(leaves) if leaf.grad != 1]
     if wrong:
+        explain_equal_data_collision(Value)
         i = wrong[0]
         expect_close(leaves[i].grad, 1.0, f"leaves[{i}].grad", expr=expr, given={"leaves": count})
 

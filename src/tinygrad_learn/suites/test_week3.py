@@ -228,6 +228,21 @@ def test_neuron_starts_random_from_python_random(rng):
         ),
         got=numbers,
     )
+    with global_random_seeded(seed + 1):
+        neurons = [Neuron(8) for _ in range(24)]
+    weights = [expect_number(w.data, "n.w[i].data") for n in neurons for w in n.w]
+    biases = [expect_number(n.b.data, "n.b.data") for n in neurons]
+    expect_true(
+        all(-1 <= number <= 1 for number in weights + biases) and min(weights) < 0 < max(weights),
+        Msg(
+            "a new Neuron's weights should come from random.uniform(-1, 1) (its bias from there too, or 0); 24 neurons of 8 inputs had weights from {low} to {high}, biases from {blow} to {bhigh}",
+            "새 Neuron 의 가중치는 random.uniform(-1, 1) 에서 뽑아야 합니다 (편향도 같은 범위이거나 0). 입력 8개짜리 뉴런 24개의 가중치는 {low} ~ {high}, 편향은 {blow} ~ {bhigh} 였습니다",
+        ),
+        low=min(weights),
+        high=max(weights),
+        blow=min(biases),
+        bhigh=max(biases),
+    )
     expect_true(
         data_of(params_of(again, "n"), "p.data") == numbers and data_of(params_of(second, "n"), "p.data") != numbers,
         Msg(
@@ -613,6 +628,13 @@ def test_train_xor_is_seeded_and_moves_the_parameters(rng):
         ),
         steps=steps,
         seed=seed,
+    )
+    with global_random_seeded(rng.random()):
+        default_seed, _ = unpack_run(train_xor(steps=steps), steps, MLP)
+        zero_seed, _ = unpack_run(train_xor(steps=steps, seed=0), steps, MLP)
+    expect_true(
+        data_of(params_of(default_seed, "model"), "p.data") == data_of(params_of(zero_seed, "model"), "p.data"),
+        Msg("train_xor's seed should default to 0: train_xor(steps=n) and train_xor(steps=n, seed=0) should give the same model", "train_xor 의 seed 기본값은 0 이어야 합니다. train_xor(steps=n) 과 train_xor(steps=n, seed=0) 은 같은 모델을 내야 합니다"),
     )
     with global_random_seeded(rng.random()):
         untrained, _ = unpack_run(train_xor(steps=0, seed=seed), 0, MLP)

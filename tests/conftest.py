@@ -1,0 +1,66 @@
+"""Shared fixtures: every test gets its own workspace and a clean environment."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tinygrad_learn.cli import app
+from tinygrad_learn.manifest import Course, load_course
+from tinygrad_learn.paths import Workspace, course_root
+from tinygrad_learn.workspace import init_workspace
+
+FIXTURE_COURSE = Path(__file__).parent / "fixture_course"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No setting of the developer's machine leaks into a test."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("TINYGRAD_LEARN_") or name in {"LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE", "NO_COLOR"}:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setenv("TINYGRAD_LEARN_WIDTH", "100")
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+@pytest.fixture
+def fixture_course(monkeypatch: pytest.MonkeyPatch) -> Course:
+    monkeypatch.setenv("TINYGRAD_LEARN_COURSE", str(FIXTURE_COURSE))
+    return load_course(FIXTURE_COURSE)
+
+
+@pytest.fixture
+def workspace(fixture_course: Course, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """A fresh workspace of the fixture course; the tests run inside it."""
+    created = init_workspace(fixture_course, tmp_path / "ws")
+    monkeypatch.chdir(created.root)
+    return created
+
+
+@pytest.fixture
+def solved(workspace: Workspace) -> Workspace:
+    shutil.copy(FIXTURE_COURSE / "solutions" / "mathy.py", workspace.exercises / "mathy.py")
+    return workspace
+
+
+@pytest.fixture
+def real_course() -> Course:
+    return load_course(course_root())
+
+
+@pytest.fixture
+def cli() -> CliRunner:
+    return CliRunner()
+
+
+def run_cli(runner: CliRunner, *args: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args), **kwargs)

@@ -1,0 +1,127 @@
+"""The runner: verdicts come from the plugin's channel, and every failure mode ends in a result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tinygrad_learn.checking import run_checkpoint
+from tinygrad_learn.manifest import Course
+from tinygrad_learn.paths import Workspace
+from tinygrad_learn.runner import expected_tests
+
+
+def write_mathy(workspace: Workspace, source: str) -> None:
+    (workspace.exercises / "mathy.py").write_text(source, encoding="utf-8")
+
+
+def alpha(course: Course, workspace: Workspace, seed: int | None = 1):  # type: ignore[no-untyped-def]
+    return run_checkpoint(course, workspace, course.get("alpha"), seed)
+
+
+def test_correct_code_passes(fixture_course: Course, solved: Workspace) -> None:
+    result = alpha(fixture_course, solved)
+    assert result.passed
+    assert [test.name for test in result.tests] == ["test_double", "test_double_zero"]
+    assert all(test.outcome == "passed" for test in result.tests)
+    assert result.problem is None and not result.timed_out
+
+
+def test_stub_fails_with_the_learners_file_and_line(fixture_course: Course, workspace: Workspace) -> None:
+    result = alpha(fixture_course, workspace)
+    assert not result.passed
+    failure = result.tests[0].failure
+    assert failure is not None and failure["key"] == "exception"
+    assert failure["params"]["type"] == "NotImplementedError"
+    assert failure["params"]["where"]["file"] == "exercises/mathy.py"
+    assert failure["params"]["where"]["line"] == 3
+
+
+def test_wrong_value_reports_the_values_used(fixture_course: Course, workspace: Workspace) -> None:
+    write_mathy(workspace, "def double(x):\n    return x * 3\n")
+    result = alpha(fixture_course, workspace)
+    assert not result.passed
+    failure = result.tests[0].failure
+    assert failure is not None and failure["key"] == "wrong_value"
+    assert "x" in failure["params"]["given"]
+
+
+def test_same_seed_same_values(fixture_course: Course, workspace: Workspace) -> None:
+    write_mathy(workspace, "def double(x):\n    return x * 3\n")
+    first = alpha(fixture_course, workspace, seed=42).tests[0].failure
+    second = alpha(fixture_course, workspace, seed=42).tests[0].failure
+    other = alpha(fixture_course, workspace, seed=43).tests[0].failure
+    assert first == second
+    assert first != other
+
+
+def test_endless_loop_is_stopped_at_the_time_limit(fixture_course: Course, workspace: Workspace) -> None:
+    write_mathy(workspace, "def double(x):\n    while True:\n        pass\n")
+    from dataclasses import replace
+
+    from tinygrad_learn.runner import run_suite
+
+    checkpoint = replace(fixture_course.get("alpha"), time_limit=1.5)
+    result = run_suite(checkpoint.suite_path, workspace.exercises, fixture_course.solutions, seed=1, time_limit=1.5)
+    assert result.timed_out and result.problem == "timeout" and not result.passed
+    assert result.duration < 10
+
+
+def test_endless_loop_at_import_is_stopped(fixture_course: Course, workspace: Workspace) -> None:
+    from tinygrad_learn.runner import run_suite
+
+    write_mathy(workspace, "while True:\n    pass\n")
+    suite = fixture_course.get("alpha").suite_path
+    result = run_suite(suite, workspace.exercises, fixture_course.solutions, seed=1, time_limit=1.5)
+    assert result.problem == "timeout" and not result.passed
+
+
+def test_conftest_in_the_workspace_is_ignored(fixture_course: Course, workspace: Workspace) -> None:
+    hack = "import pytest\n@pytest.hookimpl(tryfirst=True)\ndef pytest_runtest_call(item):\n    return True\n"
+    for folder in (workspace.root, workspace.exercises):
+        (folder / "conftest.py").write_text(hack, encoding="utf-8")
+        (folder / "pytest.ini").write_text("[pytest]\naddopts = -p no:tinygrad_learn\n", encoding="utf-8")
+    result = alpha(fixture_course, workspace)
+    assert not result.passed
+    assert all(test.outcome == "failed" for test in result.tests)
+
+
+def test_os_exit_zero_is_not_a_pass(fixture_course: Course, workspace: Workspace) -> None:
+    write_mathy(workspace, "import os\ndef double(x):\n    os._exit(0)\n")
+    result = alpha(fixture_course, workspace)
+    assert not result.passed
+    assert result.exit_code == 0
+    assert result.problem == "interrupted"
+
+
+def test_sys_exit_zero_is_not_a_pass(fixture_course: Course, workspace: Workspace) -> None:
+    write_mathy(workspace, "import sys\ndef double(x):\n    sys.exit(0)\n")
+    assert not alpha(fixture_course, workspace).passed
+
+
+def test_a_skip_counts_as_a_failure(fixture_course: Course, workspace: Workspace) -> None:
+    write_mathy(workspace, "import pytest\ndef double(x):\n    pytest.skip('later')\n")
+    result = alpha(fixture_course, workspace)
+    assert not result.passed
+    assert {test.outcome for test in result.tests} == {"skipped"}
+
+
+def test_printed_pass_lines_are_not_believed(fixture_course: Course, workspace: Workspace) -> None:
+    fake = (
+        "import sys\n"
+        "print('2 passed in 0.01s')\n"
+        "sys.__stdout__.write('{\"kind\": \"finish\", \"exitstatus\": 0}\\n')\n"
+        "def double(x):\n    return 0\n"
+    )
+    write_mathy(workspace, fake)
+    assert not alpha(fixture_course, workspace).passed
+
+
+def test_learner_code_is_not_on_sys_path_and_writes_no_bytecode(fixture_course: Course, solved: Workspace) -> None:
+    assert alpha(fixture_course, solved).passed
+    assert not (solved.exercises / "__pycache__").exists()
+
+
+def test_expected_tests_are_read_from_the_suite_source(tmp_path: Path) -> None:
+    suite = tmp_path / "test_x.py"
+    suite.write_text("def test_a():\n    pass\n\ndef helper():\n    pass\n\nasync def test_b():\n    pass\n")
+    assert expected_tests(suite) == ("test_a", "test_b")
