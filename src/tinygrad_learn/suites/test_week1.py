@@ -101,22 +101,23 @@ def test_subtraction_with_numbers(rng):
     Value = value_class()
     x, k = away_from_zero(rng, -5, 5), a_constant(rng)
     given = {"a": x}
+    kt = operand(k)
 
     a = Value(x)
     c = a - k
-    expect_type(c, Value, f"a - {k}")
-    expect_close(c.data, x - k, "c.data", expr=f"c = a - {k}", given=given)
-    backward_and_compare(c, {"a": a}, {"a": 1.0}, f"c = a - {k}; c.backward()", given, Value)
+    expect_type(c, Value, f"a - {kt}")
+    expect_close(c.data, x - k, "c.data", expr=f"c = a - {kt}", given=given)
+    backward_and_compare(c, {"a": a}, {"a": 1.0}, f"c = a - {kt}; c.backward()", given, Value)
 
     a = Value(x)
     c = k - a
-    expect_type(c, Value, f"{k} - a  (Python calls a.__rsub__({k}))")
-    expect_close(c.data, k - x, "c.data", expr=f"c = {k} - a  (a.__rsub__)", given=given)
-    backward_and_compare(c, {"a": a}, {"a": -1.0}, f"c = {k} - a; c.backward()", given, Value)
+    expect_type(c, Value, f"{kt} - a  (Python calls a.__rsub__({k}))")
+    expect_close(c.data, k - x, "c.data", expr=f"c = {kt} - a  (a.__rsub__)", given=given)
+    backward_and_compare(c, {"a": a}, {"a": -1.0}, f"c = {kt} - a; c.backward()", given, Value)
 
     a = Value(x)
     out = (k - a) * a
-    expr = f"out = ({k} - a) * a; out.backward()"
+    expr = f"out = ({kt} - a) * a; out.backward()"
     expect_close(out.data, (k - x) * x, "out.data", expr=expr, given=given)
     backward_and_compare(out, {"a": a}, {"a": k - 2 * x}, expr, given, Value)
 
@@ -149,22 +150,23 @@ def test_division_with_numbers(rng):
     Value = value_class()
     x, k = away_from_zero(rng, -5, 5, 0.5), a_constant(rng)
     given = {"a": x}
+    kt = operand(k)
 
     a = Value(x)
     c = a / k
-    expect_type(c, Value, f"a / {k}")
-    expect_close(c.data, x / k, "c.data", expr=f"c = a / {k}", given=given)
-    backward_and_compare(c, {"a": a}, {"a": 1 / k}, f"c = a / {k}; c.backward()", given, Value)
+    expect_type(c, Value, f"a / {kt}")
+    expect_close(c.data, x / k, "c.data", expr=f"c = a / {kt}", given=given)
+    backward_and_compare(c, {"a": a}, {"a": 1 / k}, f"c = a / {kt}; c.backward()", given, Value)
 
     a = Value(x)
     c = k / a
-    expect_type(c, Value, f"{k} / a  (Python calls a.__rtruediv__({k}))")
-    expect_close(c.data, k / x, "c.data", expr=f"c = {k} / a  (a.__rtruediv__)", given=given)
-    backward_and_compare(c, {"a": a}, {"a": -k / x**2}, f"c = {k} / a; c.backward()", given, Value)
+    expect_type(c, Value, f"{kt} / a  (Python calls a.__rtruediv__({k}))")
+    expect_close(c.data, k / x, "c.data", expr=f"c = {kt} / a  (a.__rtruediv__)", given=given)
+    backward_and_compare(c, {"a": a}, {"a": -k / x**2}, f"c = {kt} / a; c.backward()", given, Value)
 
     a = Value(x)
     out = k / a - a / k
-    expr = f"out = {k} / a - a / {k}; out.backward()"
+    expr = f"out = {kt} / a - a / {kt}; out.backward()"
     expect_close(out.data, k / x - x / k, "out.data", expr=expr, given=given)
     backward_and_compare(out, {"a": a}, {"a": -k / x**2 - 1 / k}, expr, given, Value)
 
@@ -214,7 +216,7 @@ class Program:
     def lines(self, upto):
         text = [f"{name} = Value({x!r})" for name, x in self.leaves.items()]
         for name, op, left, right in self.steps[:upto]:
-            text.append(f"{name} = -{left}" if op == "neg" else f"{name} = {left} {op} {right}")
+            text.append(f"{name} = -{left}" if op == "neg" else f"{name} = {operand(left)} {op} {operand(right)}")
         return text
 
     def expr(self, upto):
@@ -227,6 +229,11 @@ class Program:
         for step in self.steps[:upto]:
             nodes[step[0]] = apply_step(step, nodes, check=False)
         return leaves, nodes
+
+
+def operand(x):
+    """How an operand reads in the program text: a name, or a number (in brackets if negative)."""
+    return f"({x})" if not isinstance(x, str) and x < 0 else str(x)
 
 
 def apply_step(step, nodes, check=True):
