@@ -212,6 +212,8 @@ def check_manual_backward(out, inputs, names, locals_, expr, given, op):
         expect_close(value, start + g * local, f"{name}.grad", expr=expr, given=given, tol=TOL)
     out._backward()
     for node, start, local, name in zip(inputs, starts, locals_, names):
+        if local and close(node.grad, start + g * local):
+            fail_with(OVERWRITES, expr=expr + "; out._backward()", name=name, start=start + g * local, given=given)
         expect_close(node.grad, start + 2 * g * local, f"{name}.grad", expr=expr + "; out._backward()",
                      given=given, tol=TOL)
 

@@ -88,7 +88,7 @@ def named_params(layers):
 
 
 def float_neuron(w, b, x, nonlin):
-    act = sum(wi * xi for wi, xi in zip(w, x)) + b
+    act = sum(wi * xi for wi, xi in zip(w, x, strict=False)) + b
     return math.tanh(act) if nonlin else act
 
 
@@ -154,7 +154,10 @@ def test_module_lists_and_zeroes_parameters(rng):
     for cls in (Neuron, Layer, MLP):
         expect_true(
             isinstance(cls, type) and issubclass(cls, Module),
-            Msg("{name} should be a subclass of Module (class {name}(Module):)", "{name} 는 Module 을 상속해야 합니다 (class {name}(Module):)"),
+            Msg(
+                "{name} should be a subclass of Module (class {name}(Module):)",
+                "{name} 는 Module 을 상속해야 합니다 (class {name}(Module):)",
+            ),
             name=cls.__name__ if isinstance(cls, type) else repr(cls),
         )
 
@@ -170,8 +173,15 @@ def test_module_lists_and_zeroes_parameters(rng):
     pair.a.grad, pair.b.grad = rng.uniform(0.5, 3), -rng.uniform(0.5, 3)
     pair.zero_grad()
     for name, v in (("a", pair.a), ("b", pair.b)):
-        expect_equal(expect_number(v.grad, f"{name}.grad"), 0.0, f"{name}.grad", expr="m.zero_grad()  # m.parameters() == [a, b]")
-    expect_equal([pair.a.data, pair.b.data], before, "[a.data, b.data]", expr="m.zero_grad() must not touch data")
+        expect_equal(
+            expect_number(v.grad, f"{name}.grad"),
+            0.0,
+            f"{name}.grad",
+            expr="m.zero_grad()  # m.parameters() == [a, b]",
+        )
+    expect_equal(
+        [pair.a.data, pair.b.data], before, "[a.data, b.data]", expr="m.zero_grad() must not touch data"
+    )
 
 
 def test_parameter_counts(rng):
@@ -182,31 +192,52 @@ def test_parameter_counts(rng):
         mlp = MLP(nin, nouts)
         params = params_of(mlp, f"MLP({nin}, {nouts})")
         expect_equal(len(params), expected, "len(mlp.parameters())", expr=f"mlp = MLP({nin}, {nouts})")
-        expect_equal(len({id(p) for p in params}), len(params), "the number of different Values in mlp.parameters()", expr=f"mlp = MLP({nin}, {nouts})")
+        expect_equal(
+            len({id(p) for p in params}),
+            len(params),
+            "the number of different Values in mlp.parameters()",
+            expr=f"mlp = MLP({nin}, {nouts})",
+        )
         layers = structure(mlp)
         expect_equal(len(layers), len(nouts), "len(mlp.layers)", expr=f"mlp = MLP({nin}, {nouts})")
-        for i, ((a, b), neurons) in enumerate(zip(shapes_of(nin, nouts), layers)):
+        for i, ((a, b), neurons) in enumerate(zip(shapes_of(nin, nouts), layers, strict=True)):
             expect_equal(len(neurons), b, f"len(mlp.layers[{i}].neurons)", expr=f"mlp = MLP({nin}, {nouts})")
             for j, (w, _) in enumerate(neurons):
-                expect_equal(len(w), a, f"len(mlp.layers[{i}].neurons[{j}].w)", expr=f"mlp = MLP({nin}, {nouts})")
+                expect_equal(
+                    len(w), a, f"len(mlp.layers[{i}].neurons[{j}].w)", expr=f"mlp = MLP({nin}, {nouts})"
+                )
         own = {id(v) for _, v in named_params(layers)}
         expect_true(
             own == {id(p) for p in params} and {id(p) for p in mlp.parameters()} == own,
             Msg(
-                "mlp.parameters() should return the very Values the neurons hold (every w and every b), not copies",
-                "mlp.parameters() 는 뉴런이 가진 바로 그 Value 들(모든 w 와 b)을 돌려줘야 합니다. 복사본이 아니라요",
+                (
+                    "mlp.parameters() should return the very Values the neurons hold (every w and "
+                    "every b), not copies"
+                ),
+                (
+                    "mlp.parameters() 는 뉴런이 가진 바로 그 Value 들(모든 w 와 b)을 돌려줘야 합니다. "
+                    "복사본이 아니라요"
+                ),
             ),
         )
 
         nin, nout = rng.randint(1, 5), rng.randint(1, 4)
         layer = Layer(nin, nout)
-        expect_equal(len(params_of(layer, "layer")), nin * nout + nout, "len(layer.parameters())", expr=f"layer = Layer({nin}, {nout})")
+        expect_equal(
+            len(params_of(layer, "layer")),
+            nin * nout + nout,
+            "len(layer.parameters())",
+            expr=f"layer = Layer({nin}, {nout})",
+        )
         neuron = Neuron(nin)
         neuron_params = params_of(neuron, "neuron")
         expect_equal(len(neuron_params), nin + 1, "len(neuron.parameters())", expr=f"n = Neuron({nin})")
         expect_true(
             {id(p) for p in neuron_params} == {id(v) for v in list(neuron.w) + [neuron.b]},
-            Msg("n.parameters() should hold exactly n.w and n.b", "n.parameters() 에는 정확히 n.w 와 n.b 가 들어 있어야 합니다"),
+            Msg(
+                "n.parameters() should hold exactly n.w and n.b",
+                "n.parameters() 에는 정확히 n.w 와 n.b 가 들어 있어야 합니다",
+            ),
         )
 
 
@@ -223,8 +254,14 @@ def test_neuron_starts_random_from_python_random(rng):
     expect_true(
         len(set(numbers)) == len(numbers),
         Msg(
-            "the parameters of a new Neuron should all start at different random numbers (random.uniform(-1, 1)); got {got}",
-            "새 Neuron 의 파라미터는 모두 서로 다른 무작위 값(random.uniform(-1, 1))으로 시작해야 합니다. 받은 값: {got}",
+            (
+                "the parameters of a new Neuron should all start at different random numbers "
+                "(random.uniform(-1, 1)); got {got}"
+            ),
+            (
+                "새 Neuron 의 파라미터는 모두 서로 다른 무작위 값(random.uniform(-1, 1))으로 시작해야 "
+                "합니다. 받은 값: {got}"
+            ),
         ),
         got=numbers,
     )
@@ -235,8 +272,16 @@ def test_neuron_starts_random_from_python_random(rng):
     expect_true(
         all(-1 <= number <= 1 for number in weights + biases) and min(weights) < 0 < max(weights),
         Msg(
-            "a new Neuron's weights should come from random.uniform(-1, 1) (its bias from there too, or 0); 24 neurons of 8 inputs had weights from {low} to {high}, biases from {blow} to {bhigh}",
-            "새 Neuron 의 가중치는 random.uniform(-1, 1) 에서 뽑아야 합니다 (편향도 같은 범위이거나 0). 입력 8개짜리 뉴런 24개의 가중치는 {low} ~ {high}, 편향은 {blow} ~ {bhigh} 였습니다",
+            (
+                "a new Neuron's weights should come from random.uniform(-1, 1) (its bias from there "
+                "too, or 0); 24 neurons of 8 inputs had weights from {low} to {high}, biases from "
+                "{blow} to {bhigh}"
+            ),
+            (
+                "새 Neuron 의 가중치는 random.uniform(-1, 1) 에서 뽑아야 합니다 (편향도 같은 "
+                "범위이거나 0). 입력 8개짜리 뉴런 24개의 "
+                "가중치는 {low} ~ {high}, 편향은 {blow} ~ {bhigh} 였습니다"
+            ),
         ),
         low=min(weights),
         high=max(weights),
@@ -244,10 +289,17 @@ def test_neuron_starts_random_from_python_random(rng):
         bhigh=max(biases),
     )
     expect_true(
-        data_of(params_of(again, "n"), "p.data") == numbers and data_of(params_of(second, "n"), "p.data") != numbers,
+        data_of(params_of(again, "n"), "p.data") == numbers
+        and data_of(params_of(second, "n"), "p.data") != numbers,
         Msg(
-            "a Neuron should draw its starting numbers from Python's random module: after random.seed(s) the same neuron comes out, and the next one differs",
-            "Neuron 은 시작 값을 파이썬의 random 모듈에서 뽑아야 합니다. random.seed(s) 뒤에는 같은 뉴런이, 그다음에는 다른 뉴런이 나와야 합니다",
+            (
+                "a Neuron should draw its starting numbers from Python's random module: after "
+                "random.seed(s) the same neuron comes out, and the next one differs"
+            ),
+            (
+                "Neuron 은 시작 값을 파이썬의 random 모듈에서 뽑아야 합니다. random.seed(s) 뒤에는 "
+                "같은 뉴런이, 그다음에는 다른 뉴런이 나와야 합니다"
+            ),
         ),
     )
 
@@ -264,7 +316,13 @@ def test_neuron_is_tanh_of_its_own_parameters(rng):
         w, b = data_of(n.w, "n.w[i].data"), expect_number(n.b.data, "n.b.data")
         out = n(inputs)
         expect_type(out, Value, "n(x)")
-        expect_close(out.data, float_neuron(w, b, x, True), "n(x).data", expr="tanh(w . x + b)", given={"w": w, "b": b, "x": x})
+        expect_close(
+            out.data,
+            float_neuron(w, b, x, True),
+            "n(x).data",
+            expr="tanh(w . x + b)",
+            given={"w": w, "b": b, "x": x},
+        )
 
 
 def test_linear_neuron(rng):
@@ -278,7 +336,13 @@ def test_linear_neuron(rng):
         w, b = data_of(n.w, "n.w[i].data"), expect_number(n.b.data, "n.b.data")
         out = n(x if trial % 2 else [Value(xi) for xi in x])
         expect_type(out, Value, "n(x)")
-        expect_close(out.data, float_neuron(w, b, x, False), "n(x).data", expr="Neuron(nin, nonlin=False): w . x + b", given={"w": w, "b": b, "x": x})
+        expect_close(
+            out.data,
+            float_neuron(w, b, x, False),
+            "n(x).data",
+            expr="Neuron(nin, nonlin=False): w . x + b",
+            given={"w": w, "b": b, "x": x},
+        )
 
 
 def test_neuron_gradients_with_a_reused_input(rng):
@@ -297,9 +361,9 @@ def test_neuron_gradients_with_a_reused_input(rng):
 
     expect_grads(
         {name: v.grad for name, v in named},
-        dict(zip([name for name, _ in named], numeric_grad(f, point))),
+        dict(zip([name for name, _ in named], numeric_grad(f, point), strict=True)),
         expr="out = Neuron(3)([a, c, a]); out.backward()",
-        given=dict(zip([name for name, _ in named], point)),
+        given=dict(zip([name for name, _ in named], point, strict=True)),
     )
 
 
@@ -316,7 +380,9 @@ def test_layer_returns_a_list_of_neuron_outputs(rng):
         got = output_numbers(layer(x), nout, "layer(x)")
         for j, neuron in enumerate(neurons):
             w, b = data_of(neuron.w, "w.data"), expect_number(neuron.b.data, "b.data")
-            expect_close(got[j], float_neuron(w, b, x, nonlin), f"layer(x)[{j}].data", expr=expr, given={"x": x})
+            expect_close(
+                got[j], float_neuron(w, b, x, nonlin), f"layer(x)[{j}].data", expr=expr, given={"x": x}
+            )
 
 
 def test_one_neuron_layer_returns_its_value(rng):
@@ -329,7 +395,13 @@ def test_one_neuron_layer_returns_its_value(rng):
         (neuron,) = need_attr(layer, "neurons", "layer.neurons")
         w, b = data_of(neuron.w, "w.data"), expect_number(neuron.b.data, "b.data")
         (got,) = output_numbers(layer(x), 1, f"Layer({nin}, 1, nonlin={nonlin})(x)")
-        expect_close(got, float_neuron(w, b, x, nonlin), "layer(x).data", expr=f"Layer({nin}, 1, nonlin={nonlin})(x)", given={"x": x})
+        expect_close(
+            got,
+            float_neuron(w, b, x, nonlin),
+            "layer(x).data",
+            expr=f"Layer({nin}, 1, nonlin={nonlin})(x)",
+            given={"x": x},
+        )
 
 
 def test_mlp_forward(rng):
@@ -343,9 +415,13 @@ def test_mlp_forward(rng):
         x = [rng.uniform(-2, 2) for _ in range(nin)]
         expected = float_mlp(data_of([v for _, v in named], "p.data"), shapes_of(nin, nouts), x)
         got = output_numbers(mlp(x if trial % 2 else [Value(xi) for xi in x]), nouts[-1], "mlp(x)")
-        for k, (g, e) in enumerate(zip(got, expected)):
+        for k, (g, e) in enumerate(zip(got, expected, strict=False)):
             expect_close(
-                g, e, f"output {k} of mlp(x)", expr=f"MLP({nin}, {nouts})(x): tanh in hidden layers, linear last layer", given={"x": x}
+                g,
+                e,
+                f"output {k} of mlp(x)",
+                expr=f"MLP({nin}, {nouts})(x): tanh in hidden layers, linear last layer",
+                given={"x": x},
             )
 
 
@@ -362,7 +438,7 @@ def test_mlp_gradients_match_numerical_ones(rng):
     targets = [rng.choice([-1.0, 1.0]) for _ in range(3)]
 
     loss = 0
-    for x, y in zip([[a, c, a]] + samples, targets):
+    for x, y in zip([[a, c, a]] + samples, targets, strict=True):
         d = mlp(x) - y
         loss = loss + d * d
     mlp.zero_grad()
@@ -374,14 +450,15 @@ def test_mlp_gradients_match_numerical_ones(rng):
     def f(*numbers):
         params, (xa, xc) = numbers[:-2], numbers[-2:]
         total = 0.0
-        for x, y in zip([[xa, xc, xa]] + samples, targets):
+        for x, y in zip([[xa, xc, xa]] + samples, targets, strict=True):
             total += (float_mlp(params, shapes, x)[0] - y) ** 2
         return total
 
     expect_grads(
         {name: v.grad for name, v in named + [("a", a), ("c", c)]},
-        dict(zip(names, numeric_grad(f, point))),
-        expr=f"mlp = MLP(3, {nouts}); loss = sum((mlp(x) - y)**2 for x in [[a, c, a], x1, x2]); loss.backward()",
+        dict(zip(names, numeric_grad(f, point), strict=True)),
+        expr=f"mlp = MLP(3, {nouts}); loss = sum((mlp(x) - y)**2 for x in [[a, c, a], x1, x2]); "
+        "loss.backward()",
         given={"a": point[-2], "c": point[-1], "x1": samples[0], "x2": samples[1], "y": targets},
     )
 
@@ -403,15 +480,33 @@ def test_zero_grad_clears_every_parameter(rng):
         return [expect_number(p.grad, "p.grad") for p in params]
 
     first = backward_once()
-    expect_true(any(g != 0 for g in first), Msg("backward() left every parameter's grad at 0", "backward() 뒤에도 모든 파라미터의 grad 가 0 입니다"))
+    expect_true(
+        any(g != 0 for g in first),
+        Msg(
+            "backward() left every parameter's grad at 0",
+            "backward() 뒤에도 모든 파라미터의 grad 가 0 입니다",
+        ),
+    )
     data = [p.data for p in params]
     mlp.zero_grad()
     for p in params:
-        expect_equal(expect_number(p.grad, "p.grad"), 0.0, "p.grad", expr="mlp.zero_grad()  # p in mlp.parameters()")
-    expect_equal([p.data for p in params], data, "[p.data for p in mlp.parameters()]", expr="mlp.zero_grad() must not touch data")
+        expect_equal(
+            expect_number(p.grad, "p.grad"), 0.0, "p.grad", expr="mlp.zero_grad()  # p in mlp.parameters()"
+        )
+    expect_equal(
+        [p.data for p in params],
+        data,
+        "[p.data for p in mlp.parameters()]",
+        expr="mlp.zero_grad() must not touch data",
+    )
     second = backward_once()
-    for g1, g2 in zip(first, second):
-        expect_close(g2, g1, "p.grad", expr="backward(); mlp.zero_grad(); backward() again: the same grads as the first time")
+    for g1, g2 in zip(first, second, strict=True):
+        expect_close(
+            g2,
+            g1,
+            "p.grad",
+            expr="backward(); mlp.zero_grad(); backward() again: the same grads as the first time",
+        )
 
     layers = list(need_attr(mlp, "layers", "mlp.layers"))
     neuron = list(need_attr(layers[0], "neurons", "mlp.layers[0].neurons"))[0]
@@ -428,12 +523,21 @@ def test_reprs(rng):
     Neuron, Layer, MLP = nn_parts("Neuron", "Layer", "MLP")
     nin = rng.randint(1, 9)
     expect_equal(repr(Neuron(nin)), f"TanhNeuron({nin})", "repr(n)", expr=f"n = Neuron({nin})")
-    expect_equal(repr(Neuron(nin, nonlin=False)), f"LinearNeuron({nin})", "repr(n)", expr=f"n = Neuron({nin}, nonlin=False)")
+    expect_equal(
+        repr(Neuron(nin, nonlin=False)),
+        f"LinearNeuron({nin})",
+        "repr(n)",
+        expr=f"n = Neuron({nin}, nonlin=False)",
+    )
     nout = rng.randint(1, 3)
     neurons = ", ".join([f"TanhNeuron({nin})"] * nout)
-    expect_equal(repr(Layer(nin, nout)), f"Layer of [{neurons}]", "repr(layer)", expr=f"layer = Layer({nin}, {nout})")
+    expect_equal(
+        repr(Layer(nin, nout)), f"Layer of [{neurons}]", "repr(layer)", expr=f"layer = Layer({nin}, {nout})"
+    )
     hidden = rng.randint(2, 3)
-    expected = f"MLP of [Layer of [{', '.join([f'TanhNeuron({nin})'] * hidden)}], Layer of [LinearNeuron({hidden})]]"
+    expected = (
+        f"MLP of [Layer of [{', '.join([f'TanhNeuron({nin})'] * hidden)}], Layer of [LinearNeuron({hidden})]]"
+    )
     expect_equal(repr(MLP(nin, [hidden, 1])), expected, "repr(mlp)", expr=f"mlp = MLP({nin}, [{hidden}, 1])")
 
 
@@ -447,11 +551,16 @@ def sgd_class():
 
 def expect_sgd_step(params, velocities, lr, momentum, what):
     """Compare params with one more step of v = momentum * v + grad; p.data -= lr * v (updates the lists)."""
-    for i, (p, (data, grad)) in enumerate(zip(params, velocities["before"])):
+    for i, (p, (data, grad)) in enumerate(zip(params, velocities["before"], strict=True)):
         v = momentum * velocities["v"][i] + grad
         velocities["v"][i] = v
         expect_close(
-            p.data, data - lr * v, f"p{i}.data", expr=what, given={"p.data before": data, "p.grad": grad, "lr": lr, "momentum": momentum}, tol=1e-12
+            p.data,
+            data - lr * v,
+            f"p{i}.data",
+            expr=what,
+            given={"p.data before": data, "p.grad": grad, "lr": lr, "momentum": momentum},
+            tol=1e-12,
         )
         expect_close(p.grad, grad, f"p{i}.grad", expr=f"{what} must not change grad", tol=0)
 
@@ -481,10 +590,26 @@ def test_sgd_momentum(rng):
     Value = value_class()
     params = [Value(rng.uniform(-2, 2)) for _ in range(rng.randint(2, 5))]
     lr, momentum = rng.uniform(0.01, 0.5), rng.uniform(0.5, 0.95)
-    run_steps(SGD(params, lr=lr, momentum=momentum), params, rng, 5, lr, momentum, f"SGD(params, lr={lr!r}, momentum={momentum!r}).step()")
+    run_steps(
+        SGD(params, lr=lr, momentum=momentum),
+        params,
+        rng,
+        5,
+        lr,
+        momentum,
+        f"SGD(params, lr={lr!r}, momentum={momentum!r}).step()",
+    )
     # A second optimizer starts with velocities of its own, all 0.
     others = [Value(rng.uniform(-2, 2)) for _ in range(3)]
-    run_steps(SGD(others, momentum=momentum), others, rng, 3, 0.1, momentum, f"SGD(others, momentum={momentum!r}).step()")
+    run_steps(
+        SGD(others, momentum=momentum),
+        others,
+        rng,
+        3,
+        0.1,
+        momentum,
+        f"SGD(others, momentum={momentum!r}).step()",
+    )
 
 
 def test_sgd_with_parameters_used_twice(rng):
@@ -505,13 +630,20 @@ def test_sgd_with_parameters_used_twice(rng):
             expect_close(v.grad, g, f"{name}.grad", expr="loss = p*p*q + p*q + q*q; loss.backward()")
         state["before"] = [(p.data, p.grad), (q.data, q.grad)]
         opt.step()
-        expect_sgd_step([p, q], state, lr, momentum, f"step {step + 1} of SGD([p, q], lr={lr!r}, momentum={momentum!r})")
+        expect_sgd_step(
+            [p, q], state, lr, momentum, f"step {step + 1} of SGD([p, q], lr={lr!r}, momentum={momentum!r})"
+        )
 
 
 def test_sgd_repr(rng):
     SGD = sgd_class()
     lr, momentum = round(rng.uniform(0.01, 1), 3), round(rng.uniform(0, 0.99), 2)
-    expect_equal(repr(SGD([], lr=lr, momentum=momentum)), f"SGD(lr={lr!r}, momentum={momentum!r})", "repr(opt)", expr=f"opt = SGD([], lr={lr!r}, momentum={momentum!r})")
+    expect_equal(
+        repr(SGD([], lr=lr, momentum=momentum)),
+        f"SGD(lr={lr!r}, momentum={momentum!r})",
+        "repr(opt)",
+        expr=f"opt = SGD([], lr={lr!r}, momentum={momentum!r})",
+    )
     expect_equal(repr(SGD([])), "SGD(lr=0.1, momentum=0.0)", "repr(opt)", expr="opt = SGD([])")
 
 
@@ -533,7 +665,10 @@ def unpack_run(result, steps, MLP):
     expect_equal(len(losses), steps, "len(losses)", expr=f"model, losses = train_xor(steps={steps}, ...)")
     for loss in losses:
         if not math.isfinite(expect_number(loss, "losses[i]")):
-            fail_with(Msg("the loss became {loss} during training", "학습 도중 손실이 {loss} 이 되었습니다"), loss=loss)
+            fail_with(
+                Msg("the loss became {loss} during training", "학습 도중 손실이 {loss} 이 되었습니다"),
+                loss=loss,
+            )
     return model, losses
 
 
@@ -544,7 +679,10 @@ def expect_outputs_from_parameters(model, what):
     shapes = [(len(neurons[0][0]), len(neurons)) for neurons in layers]
     expect_true(
         bool(shapes) and shapes[0][0] == 2 and shapes[-1][1] == 1,
-        Msg("the XOR model should take 2 inputs and give 1 output; its layers are {shapes}", "XOR 모델은 입력 2개, 출력 1개여야 합니다. 레이어 모양: {shapes}"),
+        Msg(
+            "the XOR model should take 2 inputs and give 1 output; its layers are {shapes}",
+            "XOR 모델은 입력 2개, 출력 1개여야 합니다. 레이어 모양: {shapes}",
+        ),
         shapes=[list(s) for s in shapes],
     )
     numbers = data_of([v for _, v in named], "p.data")
@@ -573,19 +711,46 @@ def test_train_xor_solves_xor(rng):
         SGD.step = original_step
     model, losses = unpack_run(result, XOR_BUDGET, MLP)
 
-    expect_equal(len(steps_taken), XOR_BUDGET, "the number of SGD.step() calls", expr=f"train_xor(steps={XOR_BUDGET}, seed=0)")
-    expect_equal(len(calls), XOR_BUDGET, "the number of callback calls", expr=f"train_xor(steps={XOR_BUDGET}, seed=0, callback=cb)")
-    expect_equal([step for step, _ in calls], list(range(XOR_BUDGET)), "the step numbers given to the callback", expr="0, 1, 2, ...")
-    for i, ((_, loss), kept) in enumerate(zip(calls, losses)):
-        expect_close(expect_number(loss, "the callback's loss"), kept, f"losses[{i}]", expr=f"callback({i}, loss) was given {loss!r}", tol=0)
+    expect_equal(
+        len(steps_taken),
+        XOR_BUDGET,
+        "the number of SGD.step() calls",
+        expr=f"train_xor(steps={XOR_BUDGET}, seed=0)",
+    )
+    expect_equal(
+        len(calls),
+        XOR_BUDGET,
+        "the number of callback calls",
+        expr=f"train_xor(steps={XOR_BUDGET}, seed=0, callback=cb)",
+    )
+    expect_equal(
+        [step for step, _ in calls],
+        list(range(XOR_BUDGET)),
+        "the step numbers given to the callback",
+        expr="0, 1, 2, ...",
+    )
+    for i, ((_, loss), kept) in enumerate(zip(calls, losses, strict=True)):
+        expect_close(
+            expect_number(loss, "the callback's loss"),
+            kept,
+            f"losses[{i}]",
+            expr=f"callback({i}, loss) was given {loss!r}",
+            tol=0,
+        )
 
     tenth = XOR_BUDGET // 10
     early, late = sum(losses[:tenth]) / tenth, sum(losses[-tenth:]) / tenth
     expect_true(
         late < 0.5 * early,
         Msg(
-            "the loss should go down during training: the first {n} steps average {early}, the last {n} average {late}",
-            "학습하면서 손실이 줄어야 합니다. 처음 {n} 스텝의 평균은 {early}, 마지막 {n} 스텝의 평균은 {late} 입니다",
+            (
+                "the loss should go down during training: the first {n} steps average {early}, the "
+                "last {n} average {late}"
+            ),
+            (
+                "학습하면서 손실이 줄어야 합니다. 처음 {n} 스텝의 평균은 {early}, 마지막 {n} 스텝의 "
+                "평균은 {late} 입니다"
+            ),
         ),
         n=tenth,
         early=early,
@@ -593,12 +758,19 @@ def test_train_xor_solves_xor(rng):
     )
 
     outputs, params = expect_outputs_from_parameters(model, "the trained MLP's own computation")
-    wrong = [x for (x, y), out in zip(XOR_POINTS, outputs) if (out > 0) != (y > 0)]
+    wrong = [x for (x, y), out in zip(XOR_POINTS, outputs, strict=True) if (out > 0) != (y > 0)]
     if wrong:
         fail_with(
             Msg(
-                "after train_xor(steps={steps}, seed=0) the model should give a positive output for XOR true and a negative one for false; outputs {outputs} for inputs {inputs}",
-                "train_xor(steps={steps}, seed=0) 뒤에는 XOR 이 참이면 양수, 거짓이면 음수를 내야 합니다. 입력 {inputs} 에 대한 출력: {outputs}",
+                (
+                    "after train_xor(steps={steps}, seed=0) the model should give a positive output "
+                    "for XOR true and a negative one for false; outputs {outputs} for inputs {inputs}"
+                ),
+                (
+                    "train_xor(steps={steps}, seed=0) 뒤에는 XOR 이 참이면 양수, 거짓이면 음수를 "
+                    "내야 합니다. 입력 {inputs} "
+                    "에 대한 출력: {outputs}"
+                ),
             ),
             steps=XOR_BUDGET,
             outputs=outputs,
@@ -608,7 +780,13 @@ def test_train_xor_solves_xor(rng):
     # The answers must keep coming from the parameters: move them and the outputs follow.
     randomize(params, rng)
     moved, _ = expect_outputs_from_parameters(model, "the MLP after its parameters were changed")
-    expect_true(moved != outputs, Msg("changing the model's parameters did not change its outputs", "모델의 파라미터를 바꿨는데 출력이 그대로입니다"))
+    expect_true(
+        moved != outputs,
+        Msg(
+            "changing the model's parameters did not change its outputs",
+            "모델의 파라미터를 바꿨는데 출력이 그대로입니다",
+        ),
+    )
 
 
 def test_train_xor_is_seeded_and_moves_the_parameters(rng):
@@ -623,8 +801,15 @@ def test_train_xor_is_seeded_and_moves_the_parameters(rng):
     expect_true(
         runs[0] == runs[1],
         Msg(
-            "two runs of train_xor(steps={steps}, seed={seed}) should give the same losses and parameters: call random.seed(seed) before building the model",
-            "train_xor(steps={steps}, seed={seed}) 를 두 번 돌리면 손실과 파라미터가 같아야 합니다. 모델을 만들기 전에 random.seed(seed) 를 부르세요",
+            (
+                "two runs of train_xor(steps={steps}, seed={seed}) should give the same losses and "
+                "parameters: call random.seed(seed) before building the model"
+            ),
+            (
+                "train_xor(steps={steps}, seed={seed}) 를 두 번 돌리면 손실과 파라미터가 같아야 "
+                "합니다. 모델을 만들기 전에 "
+                "random.seed(seed) 를 부르세요"
+            ),
         ),
         steps=steps,
         seed=seed,
@@ -633,8 +818,19 @@ def test_train_xor_is_seeded_and_moves_the_parameters(rng):
         default_seed, _ = unpack_run(train_xor(steps=steps), steps, MLP)
         zero_seed, _ = unpack_run(train_xor(steps=steps, seed=0), steps, MLP)
     expect_true(
-        data_of(params_of(default_seed, "model"), "p.data") == data_of(params_of(zero_seed, "model"), "p.data"),
-        Msg("train_xor's seed should default to 0: train_xor(steps=n) and train_xor(steps=n, seed=0) should give the same model", "train_xor 의 seed 기본값은 0 이어야 합니다. train_xor(steps=n) 과 train_xor(steps=n, seed=0) 은 같은 모델을 내야 합니다"),
+        data_of(params_of(default_seed, "model"), "p.data")
+        == data_of(params_of(zero_seed, "model"), "p.data"),
+        Msg(
+            (
+                "train_xor's seed should default to 0: train_xor(steps=n) and train_xor(steps=n, "
+                "seed=0) should give the same model"
+            ),
+            (
+                "train_xor 의 seed 기본값은 0 이어야 합니다. train_xor(steps=n) 과 "
+                "train_xor(steps=n, seed=0) 은 "
+                "같은 모델을 내야 합니다"
+            ),
+        ),
     )
     with global_random_seeded(rng.random()):
         untrained, _ = unpack_run(train_xor(steps=0, seed=seed), 0, MLP)
@@ -643,16 +839,28 @@ def test_train_xor_is_seeded_and_moves_the_parameters(rng):
     expect_true(
         len(start) == len(runs[0][0]) and start != runs[0][0],
         Msg(
-            "train_xor(steps={steps}) returned the same parameters as train_xor(steps=0): training should change them",
-            "train_xor(steps={steps}) 가 train_xor(steps=0) 과 같은 파라미터를 돌려줍니다. 학습하면 파라미터가 바뀌어야 합니다",
+            (
+                "train_xor(steps={steps}) returned the same parameters as train_xor(steps=0): "
+                "training should change them"
+            ),
+            (
+                "train_xor(steps={steps}) 가 train_xor(steps=0) 과 같은 파라미터를 돌려줍니다. "
+                "학습하면 파라미터가 바뀌어야 합니다"
+            ),
         ),
         steps=steps,
     )
     expect_true(
         data_of(params_of(other, "model"), "p.data") != runs[0][0],
         Msg(
-            "train_xor with seed={seed} and seed={other} gave the same parameters: the seed should decide the starting weights",
-            "seed={seed} 와 seed={other} 로 돌린 train_xor 의 파라미터가 같습니다. 시작 가중치는 seed 로 정해져야 합니다",
+            (
+                "train_xor with seed={seed} and seed={other} gave the same parameters: the seed "
+                "should decide the starting weights"
+            ),
+            (
+                "seed={seed} 와 seed={other} 로 돌린 train_xor 의 파라미터가 같습니다. 시작 가중치는 "
+                "seed 로 정해져야 합니다"
+            ),
         ),
         seed=seed,
         other=seed + 1,
