@@ -29,6 +29,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+T = TypeVar("T")
+
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_ENGINE = ROOT / "solutions" / "engine.py"
 
@@ -36,7 +38,6 @@ SIZES = (1_000, 10_000, 100_000)
 BAR_SIZE = 100_000
 BAR_SPEEDUP = 1.5
 MEMORY_CHAIN = 100_000
-T = TypeVar("T")
 # The recursive engine runs in a thread with this much stack, so deep recursion cannot crash us.
 BIG_STACK = 512 * 1024 * 1024
 
@@ -161,29 +162,38 @@ def with_big_stack(work: Callable[[], T], depth: int) -> T | str:
     return outcome[0] if outcome else "crashed"
 
 
-def bytes_per_node(value: Callable[[float], Any], n: int) -> tuple[float, float]:
-    """Bytes per Value of an n-step chain once built, and the peak during its backward.
+def first_failure_at_default_limit() -> int | None:
+    """The smallest size in SIZES whose linear graph the recursive engine cannot sort unaided."""
+    for n in SIZES:
+        root, _ = linear_graph(RecursiveValue, n)
+        try:
+            root.backward()
+        except RecursionError:
+            return n
+        finally:
+            del root
+            gc.collect()
+    return None
+
+
+def bytes_per_node(value: Callable[[float], Any], n: int) -> float:
+    """Bytes per Value held by an n-step chain once built (tracemalloc).
 
     An n-step chain x = x + 1 holds 2n + 1 Values: each step makes the sum and wraps the 1.
+    Only the built graph is measured: tracemalloc walks the whole Python stack on every
+    allocation, which makes a deep recursive backward under it take minutes.
     """
-    nodes = 2 * n + 1
     gc.collect()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
-        root, _ = linear_graph(value, n)
+        root, leaf = linear_graph(value, n)
         built = tracemalloc.get_traced_memory()[0] - before
-        tracemalloc.reset_peak()
-        if isinstance(root, RecursiveValue):
-            with_big_stack(root.backward, n)
-        else:
-            root.backward()
-        peak = tracemalloc.get_traced_memory()[1] - before
     finally:
         tracemalloc.stop()
-    del root
+    del root, leaf
     gc.collect()
-    return built / nodes, peak / nodes
+    return built / (2 * n + 1)
 
 
 def deep_chain(value: Callable[[float], Any], depth: int) -> tuple[float, bool]:
@@ -230,12 +240,18 @@ def main(argv: list[str] | None = None) -> int:
             shown = f"{ratio:5.2f}x" if ratio is not None else f"{'-':>6}"
             print(f"{n:>9,}  {graph:<6}  {seconds(ours)}  {seconds(theirs)}  {shown}")
 
+    failing = first_failure_at_default_limit()
+    limit = f"recursive engine at Python's default recursion limit ({sys.getrecursionlimit():,}):"
+    if failing is None:
+        print(f"\n{limit} every linear graph fits")
+    else:
+        print(f"\n{limit} RecursionError on the linear graph from n = {failing:,}")
+
     print(f"\nmemory of a {MEMORY_CHAIN:,}-step chain ({2 * MEMORY_CHAIN + 1:,} Values), bytes per Value:")
-    ours_built, ours_peak = bytes_per_node(reference, MEMORY_CHAIN)
-    theirs_built, theirs_peak = bytes_per_node(RecursiveValue, MEMORY_CHAIN)
-    print(f"{'':<11}{'graph':>8}  {'peak in backward':>16}")
-    print(f"{'reference':<11}{ours_built:8.0f}  {ours_peak:16.0f}")
-    print(f"{'recursive':<11}{theirs_built:8.0f}  {theirs_peak:16.0f}")
+    ours_built = bytes_per_node(reference, MEMORY_CHAIN)
+    theirs_built = bytes_per_node(RecursiveValue, MEMORY_CHAIN)
+    print(f"  reference {ours_built:6.0f}")
+    print(f"  recursive {theirs_built:6.0f}")
 
     print(f"\n{args.deep:,}-deep chain on the reference:", end=" ", flush=True)
     try:

@@ -103,21 +103,26 @@ def flatten(x):
 
 
 class SmallCNN:
-    """conv 3x3 (8 filters) -> relu -> max pool 2 -> linear to 4 classes."""
+    """conv 3x3 (8 filters) -> relu -> max pool -> conv 3x3 (16) -> relu -> max over the image -> linear."""
 
     def __init__(self, seed=0):
         rng = np.random.default_rng(seed)
         self.w1 = Tensor(rng.normal(0, 1 / 3, (8, 1, 3, 3)))
         self.b1 = Tensor(np.zeros(8))
-        self.w2 = Tensor(rng.normal(0, 1 / np.sqrt(128), (128, 4)))
-        self.b2 = Tensor(np.zeros(4))
+        self.w2 = Tensor(rng.normal(0, 1 / np.sqrt(72), (16, 8, 3, 3)))
+        self.b2 = Tensor(np.zeros(16))
+        self.w3 = Tensor(rng.normal(0, 1 / 4, (16, 4)))
+        self.b3 = Tensor(np.zeros(4))
 
     def parameters(self):
-        return [self.w1, self.b1, self.w2, self.b2]
+        return [self.w1, self.b1, self.w2, self.b2, self.w3, self.b3]
 
     def __call__(self, images):
         h = max_pool2d(conv2d(images, self.w1, self.b1, padding=1).relu())
-        return flatten(h) @ self.w2 + self.b2
+        h = conv2d(h, self.w2, self.b2, padding=1).relu()
+        # The largest response anywhere: a shape is the same shape wherever it sits.
+        h = h.max(axis=(2, 3))
+        return h @ self.w3 + self.b3
 
 
 def train_cnn(images, labels, seed=0):
@@ -126,7 +131,7 @@ def train_cnn(images, labels, seed=0):
     model = SmallCNN(seed)
     params = model.parameters()
     velocity = [np.zeros_like(p.data) for p in params]
-    lr, momentum, batch = 0.05, 0.9, 32
+    lr, momentum, batch = 0.1, 0.9, 64
     for _ in range(15):
         order = rng.permutation(len(images))
         for start in range(0, len(images), batch):
@@ -135,6 +140,7 @@ def train_cnn(images, labels, seed=0):
                 p.grad = np.zeros_like(p.data)
             loss = cross_entropy(model(Tensor(images[pick], requires_grad=False)), labels[pick])
             loss.backward()
+            # SGD with momentum: v = momentum * v - lr * grad; p += v
             for p, v in zip(params, velocity):
                 v *= momentum
                 v -= lr * p.grad

@@ -15,6 +15,9 @@ from tinygrad_learn.paths import Workspace, course_root
 from tinygrad_learn.workspace import init_workspace
 
 FIXTURE_COURSE = Path(__file__).parent / "fixture_course"
+
+# The fixture course's suites are course material, run only through the runner.
+collect_ignore = ["fixture_course"]
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 

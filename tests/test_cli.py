@@ -226,7 +226,7 @@ def test_broken_manifest_exits_2_naming_the_key(cli: CliRunner, workspace: Works
 def test_every_command_and_parameter_has_help_text(language: str) -> None:
     root = typer.main.get_command(app)
     assert isinstance(root, click.Group)
-    _translate_help(root, Translator(language))
+    _translate_help(root, Translator(language), click.Context(root))
     for command in (root, *root.commands.values()):
         assert command.help and not command.help.startswith("help."), command.name
         for param in command.params:

@@ -108,10 +108,15 @@ class Equivalent:
     before: str
     after: str
     reason: str
+    line: int | None  # only needed when the same line text occurs more than once in the file
 
 
 def load_equivalents(path: Path) -> list[Equivalent]:
-    """Known-equivalent survivors: the same mutation cannot change what the program does."""
+    """Known-equivalent survivors: mutations that cannot change what the program does.
+
+    Each entry: checkpoint, file, before and after (the lines as the report prints them), reason,
+    and optionally line (the line number, for text that occurs more than once in the file).
+    """
     if not path.exists():
         return []
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
@@ -122,6 +127,7 @@ def load_equivalents(path: Path) -> list[Equivalent]:
             before=" ".join(str(entry["before"]).split()),
             after=" ".join(str(entry["after"]).split()),
             reason=str(entry["reason"]),
+            line=int(entry["line"]) if entry.get("line") is not None else None,
         )
         for entry in entries
     ]
@@ -485,6 +491,7 @@ def _equivalence(checkpoint: str, mutant: Mutant, equivalents: list[Equivalent])
             and entry.file == mutant.file
             and entry.before == " ".join(mutant.before.split())
             and entry.after == " ".join(mutant.after.split())
+            and entry.line in (None, mutant.line)
         ):
             return entry.reason
     return None

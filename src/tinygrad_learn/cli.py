@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ def _language_from_args(args: Sequence[str]) -> str:
     return resolve_language(requested)
 
 
-def _translate_help(command: click.Command, t: Translator, name: str = "app") -> None:
+def _translate_help(command: click.Command, t: Translator, ctx: click.Context, name: str = "app") -> None:
     """Help texts come from the locale files, so `--lang ko --help` is Korean too."""
     command.help = t(f"help.{name}")
     command.short_help = None
@@ -49,9 +49,13 @@ def _translate_help(command: click.Command, t: Translator, name: str = "app") ->
             param.help = t(key)
         elif isinstance(param, click.Argument) and hasattr(param, "help"):
             param.help = t(key)
+    # click makes -h/--help itself, with an English text of its own.
+    help_option = command.get_help_option(ctx)
+    if help_option is not None:
+        help_option.help = t("help.help")
     if isinstance(command, click.Group):
         for sub_name, sub in command.commands.items():
-            _translate_help(sub, t, sub_name)
+            _translate_help(sub, t, ctx, sub_name)
 
 
 # Parameters whose help key differs from their name.
@@ -68,7 +72,12 @@ class _Group(TyperGroup):
     """Turns every TinygradLearnError into its message and exit code 2, wherever it arises."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        _translate_help(self, Translator(_language_from_args(args)))
+        t = Translator(_language_from_args(args))
+        _translate_help(self, t, ctx)
+        # No file name or value can hold a NUL; refused here, before any path is touched.
+        for arg in args:
+            if "\0" in arg:
+                raise click.UsageError(t("integrity.nul_argument", argument=arg.replace("\0", "\\0")), ctx)
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -220,6 +229,9 @@ def check_command(
         reports = [check(session.course, workspace, targets[0], seed)]
     else:
         reports = _check_many(session, workspace, targets, seed)
+    from .sourcemap import with_backward_locations
+
+    reports = [with_backward_locations(report, workspace.exercises) for report in reports]
     for report in reports:
         session.terminal.moved_aside(report.moved_aside)
     if json_output:
@@ -289,10 +301,209 @@ def init_command(ctx: typer.Context, directory: Path = typer.Argument(..., metav
     session.terminal.initialized(init_workspace(session.course, directory))
 
 
+@app.command("watch")
+def watch_command(
+    ctx: typer.Context,
+    checkpoint: str | None = typer.Argument(None, metavar="[CHECKPOINT]"),
+    poll: bool = typer.Option(False, "--poll"),
+) -> None:
+    from .watch import FileWatcher, close_keys, open_keys
+
+    session = _session(ctx)
+    workspace = session.workspace()
+    chosen = session.checkpoint_or_current(checkpoint, workspace)
+    if chosen is None:
+        session.terminal.note("watch.all_passed")
+        return
+    keys = open_keys()
+    try:
+        _watch(session, workspace, chosen, FileWatcher(contents=poll), keys)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        close_keys(keys)
+    session.terminal.watch_note("watch.stopped")
+
+
+def _watch(session: Session, workspace: Workspace, checkpoint: Checkpoint, watcher: Any, keys: Any) -> None:
+    """Check on every settled save; keys move on, show a hint or the list, or quit."""
+    from .checking import check
+    from .hints import reveal
+    from .sourcemap import with_backward_locations
+    from .watch import FilesChanged, LineKeys, watch_events
+
+    course, terminal, language = session.course, session.terminal, session.language
+
+    def following(current: Checkpoint) -> Checkpoint | None:
+        position = course.checkpoints.index(current)
+        return course.checkpoints[position + 1] if position + 1 < len(course.checkpoints) else None
+
+    def run_check(changed: tuple[Path, ...] = ()) -> None:
+        terminal.watch_screen(checkpoint, language, isinstance(keys, LineKeys))
+        if changed:
+            terminal.watch_changed(changed, workspace.root)
+        with terminal.busy("watch.checking", id=checkpoint.id):
+            report = with_backward_locations(check(course, workspace, checkpoint), workspace.exercises)
+        terminal.moved_aside(report.moved_aside)
+        terminal.watch_verdict(report, language, following(checkpoint))
+
+    watcher.watch([workspace.exercises / name for name in checkpoint.files])
+    run_check()
+    for event in watch_events(watcher, keys):
+        if isinstance(event, FilesChanged):
+            run_check(event.paths)
+        elif event.key == "q":
+            return
+        elif event.key == "n":
+            upcoming = following(checkpoint)
+            if upcoming is None:
+                terminal.watch_note("watch.last", id=checkpoint.id)
+                continue
+            checkpoint = upcoming
+            watcher.watch([workspace.exercises / name for name in checkpoint.files])
+            run_check()
+        elif event.key == "h":
+            terminal.hints(reveal(workspace, checkpoint), language)
+        elif event.key == "l":
+            terminal.checkpoint_list(session.standing(workspace), language)
+        else:
+            terminal.watch_note("watch.unknown_key", pressed=event.key)
+
+
+@app.command("bench")
+def bench_command(
+    ctx: typer.Context,
+    up_to: int = typer.Option(100_000, "--up-to", min=100, metavar="N"),
+    limit: float = typer.Option(5.0, "--limit", min=0.5, metavar="SECONDS"),
+) -> None:
+    from .bench import SIZES, run_bench, total_steps
+
+    session = _session(ctx)
+    workspace = session.workspace()
+    sizes = tuple(n for n in SIZES if n <= up_to)
+    bar, advance = session.terminal.task_progress("bench.starting", total_steps(sizes))
+    with bar:
+        report = run_bench(
+            session.course,
+            workspace,
+            sizes=sizes,
+            size_limit=limit,
+            on_step=lambda label, steps: advance(session.terminal.bench_step(label), steps),
+        )
+    session.terminal.bench_report(report)
+    if report.not_ready is not None:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("graph")
+def graph_command(
+    ctx: typer.Context,
+    expression: str = typer.Argument(..., metavar="EXPRESSION"),
+    at: str | None = typer.Option(None, "--at", metavar="x=1,y=2"),
+    image_format: str | None = typer.Option(None, "--format", metavar="svg|png"),
+    output: Path | None = typer.Option(None, "--output", "-o", dir_okay=False),
+) -> None:
+    from .graphing import draw_graph
+
+    session = _session(ctx)
+    workspace = session.workspace()
+    report = draw_graph(session.course, workspace, expression, at, dot_path=output, image_format=image_format)
+    session.terminal.graph_report(report)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("journal")
+def journal_command(ctx: typer.Context, edit: bool = typer.Option(False, "--edit")) -> None:
+    from .journal import add_entry, open_in_editor
+
+    session = _session(ctx)
+    workspace = session.workspace()
+    entry = add_entry(workspace, session.standing(workspace).current, session.language)
+    session.terminal.journal_written(entry)
+    if edit:
+        open_in_editor(entry.path)
+
+
+@app.command("reset")
+def reset_command(
+    ctx: typer.Context,
+    checkpoint: str = typer.Argument(..., metavar="CHECKPOINT"),
+    yes: bool = typer.Option(False, "--yes", "-y"),
+) -> None:
+    from .workspace import plan_reset, reset_checkpoint
+
+    session = _session(ctx)
+    workspace = session.workspace()
+    plan = plan_reset(session.course, session.course.get(checkpoint))
+    if not yes:
+        if not session.terminal.interactive:
+            raise TinygradLearnError("reset.needs_yes", id=plan.checkpoint.id)
+        if not session.terminal.reset_confirm(plan, workspace.backups_dir):
+            session.terminal.note("reset.cancelled")
+            return
+    session.terminal.reset_done(reset_checkpoint(session.course, workspace, plan))
+
+
+@app.command("solution")
+def solution_command(
+    ctx: typer.Context,
+    checkpoint: str = typer.Argument(..., metavar="CHECKPOINT"),
+    peek: bool = typer.Option(False, "--peek"),
+) -> None:
+    from .hints import reveal_solution
+
+    session = _session(ctx)
+    workspace = session.workspace()
+    reply = reveal_solution(session.course, workspace, session.course.get(checkpoint), peek)
+    session.terminal.solution(reply, session.language)
+
+
+@app.command("doctor")
+def doctor_command(ctx: typer.Context) -> None:
+    from .doctor import examine
+
+    session = _session(ctx)
+    report = examine(session.workspace_option)
+    session.terminal.doctor(report)
+    if not report.healthy:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("verify")
+def verify_command(
+    ctx: typer.Context,
+    seed: int | None = typer.Option(None, "--seed", min=0),
+    json_output: bool = typer.Option(False, "--json"),
+) -> None:
+    from rich.progress import Progress
+
+    from .verify import verify
+
+    session = _session(ctx)
+    workspace = session.workspace()
+    t = Translator(session.language)
+    with Progress(console=session.terminal.err, transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def started(checkpoint: Checkpoint, number: int, total: int) -> None:
+            description = t("verify.running", id=checkpoint.id, number=number, total=total)
+            bar.update(task, description=description, total=total, completed=number - 1)
+
+        report = verify(session.course, workspace, seed, started)
+    session.terminal.moved_aside(report.moved_aside)
+    if json_output:
+        session.terminal.verify_json(report)
+    else:
+        session.terminal.verify_report(report, session.language)
+    if report.regressions:
+        raise typer.Exit(EXIT_FAILED)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """The console-script entry point: no learner ever sees a traceback from the tool itself."""
     args = list(sys.argv[1:] if argv is None else argv)
-    command: Callable[..., Any] = typer.main.get_command(app)
+    command = typer.main.get_command(app)
     try:
         command.main(args=args, prog_name="tinygrad-learn", standalone_mode=True)
     except SystemExit:

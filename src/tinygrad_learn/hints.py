@@ -1,11 +1,13 @@
-"""Hints: which levels to show, and remembering which ones the learner has seen."""
+"""Hints and solutions: which hint levels to show, the reference code once a checkpoint has passed
+(or when the learner peeks), and remembering what the learner has seen.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
 from .errors import TinygradLearnError
-from .manifest import Checkpoint, Text
+from .manifest import Checkpoint, Course, Text
 from .paths import Workspace
 from .progress import Entry, ProgressStore
 
@@ -43,3 +45,68 @@ def reveal(workspace: Workspace, checkpoint: Checkpoint, level: int | None = Non
 
     ProgressStore(workspace).update(apply)
     return HintReply(checkpoint, tuple((n, checkpoint.hints[n - 1]) for n in chosen), last)
+
+
+@dataclass(frozen=True)
+class SolutionPart:
+    """A piece of a reference file: one definition a task names, or the whole file."""
+
+    file: str
+    code: str
+    start_line: int
+    name: str
+    """The definition shown (`Value.__add__`), or "" for the whole file."""
+
+
+@dataclass(frozen=True)
+class SolutionReply:
+    checkpoint: Checkpoint
+    parts: tuple[SolutionPart, ...]
+    peeked: bool
+    """Shown before the checkpoint passed: recorded in the progress file."""
+
+
+def reveal_solution(
+    course: Course, workspace: Workspace, checkpoint: Checkpoint, peek: bool
+) -> SolutionReply:
+    """A checkpoint's reference code once it has passed; before that only by peeking, which is recorded."""
+    store = ProgressStore(workspace)
+    passed = store.read().entry(checkpoint.id).passed
+    if not passed and not peek:
+        raise TinygradLearnError("solution.locked", id=checkpoint.id)
+    parts = solution_parts(course, checkpoint)
+    if not parts:
+        raise TinygradLearnError("solution.missing", id=checkpoint.id)
+    if not passed:
+
+        def apply(entries: dict[str, Entry]) -> dict[str, Entry]:
+            entries[checkpoint.id] = replace(entries.get(checkpoint.id, Entry()), peeked=True)
+            return entries
+
+        store.update(apply)
+    return SolutionReply(checkpoint, parts, not passed)
+
+
+def solution_parts(course: Course, checkpoint: Checkpoint) -> tuple[SolutionPart, ...]:
+    """Per file, the definitions its tasks name (found with ast), or the whole file when none is found."""
+    from .sourcemap import definitions, find
+
+    parts: list[SolutionPart] = []
+    for name in checkpoint.files:
+        path = course.solutions / name
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        label = f"solutions/{name}"
+        defs = definitions(source) if name.endswith(".py") and name not in checkpoint.tasks else None
+        named = [] if defs is None else [find(defs, task) for task in checkpoint.tasks]
+        found = [definition for definition in named if definition is not None]
+        if not found:
+            parts.append(SolutionPart(label, source.rstrip("\n"), 1, ""))
+            continue
+        lines = source.splitlines()
+        for definition in sorted(set(found), key=lambda d: d.start):
+            code = "\n".join(lines[definition.start - 1 : definition.end])
+            parts.append(SolutionPart(label, code, definition.start, definition.qualname))
+    return tuple(parts)

@@ -69,8 +69,13 @@ def find_workspace(explicit: Path | None = None, start: Path | None = None) -> W
     """The workspace named on the command line or in the environment, else the nearest one above."""
     chosen = explicit or (Path(os.environ[WORKSPACE_ENV]) if os.environ.get(WORKSPACE_ENV) else None)
     if chosen is not None:
-        folder = chosen.expanduser().resolve()
-        if not (folder / "exercises").is_dir():
+        try:
+            folder = chosen.expanduser().resolve()
+            found = (folder / "exercises").is_dir()
+        except (OSError, ValueError):  # a path the system refuses outright: too long, a NUL byte
+            found = False
+            folder = chosen
+        if not found:
             raise TinygradLearnError("workspace.not_a_workspace", path=str(folder))
         return Workspace(folder)
     here = (start or Path.cwd()).resolve()

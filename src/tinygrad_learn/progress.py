@@ -30,6 +30,9 @@ HEADER = (
     "# If it is ever lost or damaged, `tinygrad-learn check --all` rebuilds it from your code.\n"
 )
 
+TEMPORARY_PREFIX = ".progress-"
+TEMPORARY_SUFFIX = ".tmp"
+
 PASSED = "passed"
 FAILED = "failed"
 
@@ -157,6 +160,13 @@ class ProgressStore:
             with self._locked():
                 return self._read_repairing()
 
+    def inspect(self) -> Snapshot:
+        """The progress as it is on disk, repairing nothing; ValueError when the file is damaged."""
+        try:
+            return self._parse()
+        except _Damaged:
+            raise ValueError(f"{self.path} is damaged") from None
+
     def update(self, change: Callable[[dict[str, Entry]], dict[str, Entry]]) -> tuple[Snapshot, Snapshot]:
         """Apply `change` to the entries under the lock; returns the snapshots before and after."""
         with self._locked():
@@ -182,14 +192,14 @@ class ProgressStore:
             raise TinygradLearnError("progress.unreadable", path=str(self.path), problem=str(error)) from None
         try:
             data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError, TypeError, RecursionError):  # e.g. a date like 2024-99-99
             raise _Damaged() from None
         if data is None:
             return Snapshot({})
         if not isinstance(data, dict):
             raise _Damaged()
         version = data.get("schema_version", 0)
-        if not isinstance(version, int) or isinstance(version, bool):
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
             raise _Damaged()
         if version > SCHEMA_VERSION:
             raise TinygradLearnError("progress.too_new", path=str(self.path), found=version, supported=SCHEMA_VERSION)
@@ -222,7 +232,10 @@ class ProgressStore:
         }
         text = HEADER + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
         try:
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".progress-", suffix=".tmp")
+            # Temporary files are only made under the lock, so any found now is from a writer that was killed.
+            for leftover in self.path.parent.glob(f"{TEMPORARY_PREFIX}*{TEMPORARY_SUFFIX}"):
+                leftover.unlink(missing_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=TEMPORARY_PREFIX, suffix=TEMPORARY_SUFFIX)
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as stream:
                     stream.write(text)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .manifest import Checkpoint, Course, Medal
-from .progress import Entry, Snapshot, files_hash
+from .progress import Entry, Snapshot, files_hash, suite_version
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class CheckpointStatus:
     checkpoint: Checkpoint
     entry: Entry
     stale: bool
-    """Passed once, but its files changed since: `verify` re-checks it."""
+    """Passed once, but its files or its suite changed since: `verify` re-checks it."""
 
     @property
     def state(self) -> str:
@@ -68,7 +68,19 @@ def standing(course: Course, snapshot: Snapshot, exercises: Path) -> Standing:
     statuses = []
     for checkpoint in course.checkpoints:
         entry = snapshot.entry(checkpoint.id)
-        stale = entry.passed and entry.files_hash != files_hash(exercises, checkpoint.files)
+        stale = entry.passed and (
+            entry.files_hash != files_hash(exercises, checkpoint.files) or _suite_changed(entry, checkpoint)
+        )
         statuses.append(CheckpointStatus(checkpoint, entry, stale))
     passed = {status.checkpoint.id for status in statuses if status.entry.passed}
     return Standing(tuple(statuses), medal_track(course, passed))
+
+
+def _suite_changed(entry: Entry, checkpoint: Checkpoint) -> bool:
+    """The suite that passed this entry is not the one installed now (an entry from before versions: no)."""
+    if entry.suite_version is None:
+        return False
+    try:
+        return entry.suite_version != suite_version(checkpoint.suite_path)
+    except OSError:
+        return True

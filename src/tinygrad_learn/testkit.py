@@ -259,11 +259,13 @@ def expect_grads(
     expr: str,
     given: Mapping[str, Any],
     tol: float = 1e-5,
+    ops: Iterable[str] = (),
 ) -> None:
     """Compare autograd gradients with reference or numerical ones, input by input.
 
     On a mismatch the failure carries a row per input (autograd, numerical, difference), which
-    the CLI shows as a table.
+    the CLI shows as a table. `ops` names the methods whose backward the expression uses
+    (`["__mul__", "tanh"]`); the CLI then points at them in the learner's file.
     """
     rows = []
     wrong = False
@@ -276,4 +278,6 @@ def expect_grads(
         wrong = wrong or bad
         rows.append({"name": f"{name}.grad", "autograd": got, "numeric": expected, "diff": diff, "wrong": bad})
     if wrong:
-        fail("grad_mismatch", expr=expr, given=given, rows=rows)
+        op_names = [str(op) for op in ops]
+        named = {"ops": op_names} if op_names else {}
+        fail("grad_mismatch", expr=expr, given=given, rows=rows, **named)

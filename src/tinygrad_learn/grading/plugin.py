@@ -5,16 +5,27 @@ the parent over an inherited file descriptor, stamped with a token the parent se
 input before any learner code was imported; what the learner's process prints is never read as a
 verdict. Without a channel (a bare `pytest -p tinygrad_learn.grading.plugin` run) it only
 provides the fixtures.
+
+It also guards the checks: after collection, before any learner code runs, it takes an identity
+snapshot of what the checks call (builtins, math, random, numpy, pytest's runner, testkit, this
+plugin, the suite); a test during which learner code replaced any of it fails, and the originals
+are put back. The hooks hold what they use in default arguments, so rebinding this module's
+attributes changes nothing. Code that digs into the process's memory (the token, gc, frames) is
+beyond it: the grader runs next to the learner's code and is not a vault.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
+import re
 import sys
 import traceback
+import types
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,33 +34,147 @@ import pytest
 from tinygrad_learn.grading import CHANNEL_ENV, EXERCISES_ENV, SEED_ENV
 from tinygrad_learn.testkit import CheckFailed
 
-_channel: Any = None
-_token = ""
 
+def _open_channel() -> Callable[[dict[str, Any]], None]:
+    """Runs at import, which `-p` makes happen before pytest captures standard input.
 
-def _open_channel() -> None:
-    """Runs at import, which `-p` makes happen before pytest captures standard input."""
-    global _channel, _token
+    The channel and the token live only in the returned function's closure.
+    """
     fd_text = os.environ.pop(CHANNEL_ENV, "")
     if not fd_text:
-        return
-    _token = sys.stdin.buffer.readline().decode("ascii", errors="replace").strip()
-    _channel = os.fdopen(int(fd_text), "w", encoding="utf-8", closefd=True)
+        return lambda record: None
+    token = sys.stdin.buffer.readline().decode("ascii", errors="replace").strip()
+    channel = os.fdopen(int(fd_text), "w", encoding="utf-8", closefd=True)
+    dumps = json.dumps
+
+    def send(record: dict[str, Any]) -> None:
+        record["token"] = token
+        try:
+            channel.write(dumps(record, ensure_ascii=False) + "\n")
+            channel.flush()
+        except (OSError, ValueError):  # learner code closed the channel: the missing records fail the run
+            pass
+
+    return send
 
 
-def _send(record: dict[str, Any]) -> None:
-    if _channel is None:
-        return
-    record["token"] = _token
-    _channel.write(json.dumps(record, ensure_ascii=False) + "\n")
-    _channel.flush()
+_send = _open_channel()
 
 
 def run_seed() -> int:
     return int(os.environ.get(SEED_ENV) or 0)
 
 
-_open_channel()
+# Modules whose callables the checks use, directly or through pytest.
+WATCHED_MODULES = (
+    "builtins",
+    "math",
+    "cmath",
+    "operator",
+    "random",
+    "json",
+    "numpy",
+    "numpy.linalg",
+    "numpy.testing",
+    "pytest",
+    "_pytest.runner",
+    "_pytest.reports",
+    "_pytest.python",
+    "_pytest.outcomes",
+    "_pytest.main",
+    "tinygrad_learn.testkit",
+    __name__,
+)
+_HEAP_TYPE = 1 << 9
+"""A class defined in Python, whose attributes can be replaced (built-in types cannot be changed)."""
+
+
+def _watchable(value: Any) -> bool:
+    return callable(value) or isinstance(value, (types.ModuleType, staticmethod, classmethod, property))
+
+
+def _code_of(value: Any) -> tuple[Any, Any, Any] | None:
+    if isinstance(value, types.FunctionType):
+        return (value.__code__, value.__defaults__, value.__kwdefaults__)
+    return None
+
+
+def _same_code(function: Any, code: tuple[Any, Any, Any]) -> bool:
+    return function.__code__ is code[0] and function.__defaults__ is code[1] and function.__kwdefaults__ is code[2]
+
+
+class _Guard:
+    """An identity snapshot of what the checks rely on, to notice and undo learner code replacing it."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, Any, Any, str, Any, tuple[Any, Any, Any] | None]] = []
+        self.modules: list[tuple[str, types.ModuleType]] = []
+        self.manager: Any = None
+        self.plugins: list[object] = []
+        """Held so that no other object can take over their ids."""
+        self.plugin_ids: set[int] = set()
+
+    def take(self, session: pytest.Session) -> None:
+        suites = {id(item.module): item.module for item in session.items if isinstance(item, pytest.Function)}
+        for name in WATCHED_MODULES:
+            module = sys.modules.get(name)
+            if module is not None:
+                self._watch(name, module)
+        for module in suites.values():
+            self._watch("suite", module)
+        self.manager = session.config.pluginmanager
+        self.plugins = list(self.manager.get_plugins())
+        self.plugin_ids = {id(plugin) for plugin in self.plugins}
+
+    def _watch(self, label: str, module: types.ModuleType) -> None:
+        self.modules.append((module.__name__, module))
+        namespace = vars(module)
+        for name, value in list(namespace.items()):
+            if not _watchable(value):
+                continue
+            self.entries.append((f"{label}.{name}", namespace, None, name, value, _code_of(value)))
+            if isinstance(value, type) and value.__module__ == module.__name__ and value.__flags__ & _HEAP_TYPE:
+                members = vars(value)
+                for attr, member in list(members.items()):
+                    if _watchable(member):
+                        self.entries.append((f"{label}.{name}.{attr}", members, value, attr, member, _code_of(member)))
+
+    def check(self) -> list[str]:
+        """What was replaced since the snapshot; each is put back as it was."""
+        changed = []
+        for label, view, owner, name, value, code in self.entries:
+            current = view.get(name)
+            if current is not value:
+                changed.append(label)
+                if owner is None:
+                    view[name] = value
+                else:
+                    setattr(owner, name, value)
+            elif code is not None and not _same_code(value, code):
+                changed.append(label)
+                value.__code__, value.__defaults__, value.__kwdefaults__ = code
+        for name, module in self.modules:
+            if sys.modules.get(name) is not module:
+                changed.append(f"sys.modules[{name!r}]")
+                sys.modules[name] = module
+        if self.manager is not None:
+            for plugin in self.manager.get_plugins():
+                if id(plugin) not in self.plugin_ids:
+                    changed.append("pytest's plugin list")
+                    self.manager.unregister(plugin)
+        return changed
+
+
+_GUARD = _Guard()
+
+
+def _names(changed: list[str]) -> str:
+    shown = list(dict.fromkeys(changed))
+    return ", ".join(shown[:5]) + (f" (+{len(shown) - 5})" if len(shown) > 5 else "")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _GUARD.take(session)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -91,26 +216,71 @@ def _learner_frame(tb: Any) -> dict[str, Any] | None:
     return found
 
 
+# The fresh package names testkit imports the learner's files under (see testkit._load_package).
+_LOADED_AS = re.compile(r"_tinygrad_learn_(?:learner|variant)_[0-9a-f]{8}")
+
+
+def _in_learner_terms(text: str) -> str:
+    """Messages name the learner's files as exercises/..., not by the scratch copy or a package alias."""
+    if not isinstance(text, str):  # a learner's __str__ may return anything
+        return ""
+    text = _LOADED_AS.sub("exercises", text)
+    exercises = os.environ.get(EXERCISES_ENV)
+    if not exercises:
+        return text
+    for root in dict.fromkeys((Path(exercises).parent, Path(exercises).resolve().parent)):
+        text = text.replace(str(root) + os.sep, "")
+    return text
+
+
+def _syntax_error_where(error: SyntaxError) -> dict[str, Any]:
+    """A SyntaxError's own place (the file Python could not read), relative to the workspace."""
+    file = str(error.filename)
+    exercises = os.environ.get(EXERCISES_ENV)
+    if exercises:
+        root = Path(exercises).resolve()
+        with contextlib.suppress(OSError, ValueError):
+            file = str(Path(file).resolve().relative_to(root.parent))
+    raw = (error.text or "").rstrip("\r\n")
+    code = raw.strip()
+    where: dict[str, Any] = {"file": file, "line": error.lineno, "code": code, "function": ""}
+    if code and error.offset:
+        where["column"] = max(1, error.offset - (len(raw) - len(raw.lstrip())))
+    return where
+
+
 def describe_exception(error: BaseException) -> dict[str, Any]:
     if isinstance(error, CheckFailed):
         return {"key": error.key, "params": error.params}
-    where = _learner_frame(error.__traceback__)
-    if where is None and isinstance(error, SyntaxError) and error.filename:
-        where = {"file": error.filename, "line": error.lineno, "code": (error.text or "").strip(), "function": ""}
+    if isinstance(error, SyntaxError) and error.filename:
+        # The line Python could not read, not the import that tried to read it.
+        where: dict[str, Any] | None = _syntax_error_where(error)
+    else:
+        where = _learner_frame(error.__traceback__)
     try:
-        text = str(error)
+        text = error.msg if isinstance(error, SyntaxError) and error.msg else str(error)
     except Exception:
         text = ""
+    text = _in_learner_terms(text)
     return {
         "key": "exception",
         "params": {"type": type(error).__name__, "message": text[:500], "where": where},
     }
 
 
+# The hooks take what they use as default arguments: learner code that rebinds this module's
+# names cannot change them.
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+def pytest_runtest_makereport(
+    item: pytest.Item,
+    call: pytest.CallInfo[None],
+    _check: Callable[[], list[str]] = _GUARD.check,
+    _send: Callable[[dict[str, Any]], None] = _send,
+    _describe: Callable[[BaseException], dict[str, Any]] = describe_exception,
+) -> Any:
     outcome = yield
     report = outcome.get_result()
+    changed = _check() if report.when == "call" else []
     record: dict[str, Any] = {
         "kind": "test",
         "nodeid": item.nodeid,
@@ -118,22 +288,41 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         "when": report.when,
         "outcome": report.outcome,
     }
-    if hasattr(report, "wasxfail"):
-        record["outcome"] = "xfailed"
-    if call.excinfo is not None and report.outcome != "passed":
-        error = call.excinfo.value
-        if report.skipped:
-            record["failure"] = {"key": "skipped", "params": {"message": str(error)[:300]}}
-        else:
-            record["failure"] = describe_exception(error)
+    if changed:
+        names = _names(changed)
+        report.outcome = "failed"
+        report.longrepr = f"learner code replaced {names}, which the checks rely on"
+        record["outcome"] = "failed"
+        record["failure"] = {"key": "tampered", "params": {"names": names}}
+    else:
+        if hasattr(report, "wasxfail"):
+            record["outcome"] = "xfailed"
+        if call.excinfo is not None and report.outcome != "passed":
+            error = call.excinfo.value
+            if hasattr(report, "wasxfail"):
+                record["failure"] = {"key": "xfailed", "params": {}}
+            elif report.skipped:
+                record["failure"] = {"key": "skipped", "params": {"message": str(error)[:300]}}
+            else:
+                record["failure"] = _describe(error)
     _send(record)
 
 
-def pytest_collectreport(report: pytest.CollectReport) -> None:
+def pytest_collectreport(
+    report: pytest.CollectReport, _send: Callable[[dict[str, Any]], None] = _send
+) -> None:
     if report.failed:
         failure = {"key": "collect_error", "params": {"message": str(report.longrepr)[-2000:]}}
         _send({"kind": "collect", "nodeid": report.nodeid, "failure": failure})
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+def pytest_sessionfinish(
+    session: pytest.Session,
+    exitstatus: int,
+    _check: Callable[[], list[str]] = _GUARD.check,
+    _send: Callable[[dict[str, Any]], None] = _send,
+) -> None:
+    changed = _check()
+    if changed:
+        _send({"kind": "tampered", "names": _names(changed)})
     _send({"kind": "finish", "exitstatus": int(exitstatus), "collected": session.testscollected})

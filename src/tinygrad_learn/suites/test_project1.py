@@ -5,13 +5,25 @@ plain-number exponent, and backward(). Gradients of polynomials are exact, so th
 to 1e-12: a derivative estimated by finite differences is not that precise.
 """
 
-import functools
-import traceback
-
+from tinygrad_learn.suitekit import (
+    RECURSIVE_SORT_BRIEF,
+    UNHASHABLE_BRIEF,
+    backward_from,
+    close,
+    count_operations,
+    endless_reflection,
+    explaining,
+    graph_of,
+    holds,
+    inputs_of,
+    recursive_sort,
+    type_error_mentioning,
+    unhashable_value,
+    value_class,
+)
 from tinygrad_learn.testkit import (
     Msg,
     expect_close,
-    expect_equal,
     expect_grads,
     expect_number,
     expect_true,
@@ -19,21 +31,9 @@ from tinygrad_learn.testkit import (
     fail_with,
     learner,
     need,
-    need_attr,
 )
 
 TOL = 1e-12
-
-UNHASHABLE = Msg(
-    en=(
-        "Python refused to put a Value in a set (TypeError: {error}). A class that defines __eq__ "
-        "loses the default __hash__. Either remove __eq__, or add `def __hash__(self): return id(self)`."
-    ),
-    ko=(
-        "Value 를 set 에 넣을 수 없습니다 (TypeError: {error}). __eq__ 를 정의한 클래스는 기본 __hash__ 를 "
-        "잃습니다. __eq__ 를 지우거나 `def __hash__(self): return id(self)` 를 추가하세요."
-    ),
-)
 
 REFLECTED_RECURSION = Msg(
     en=(
@@ -49,106 +49,77 @@ REFLECTED_RECURSION = Msg(
     ),
 )
 
-DEEP_RECURSION = Msg(
-    en=(
-        "RecursionError in backward(): a recursive topological sort stops at about 1000 nested calls. "
-        "Sort iteratively, with a list used as a stack."
-    ),
-    ko=(
-        "backward() 에서 RecursionError 가 났습니다: 재귀 위상 정렬은 약 1000 번 중첩에서 멈춥니다. "
-        "list 를 스택으로 써서 반복문으로 정렬하세요."
-    ),
-)
-
-OUTPUT_GRAD_NOT_SET = Msg(
-    en="After {expr}, the output's own grad is {grad}, not 1.0: backward() must start with `self.grad = 1.0`.",
-    ko="{expr} 뒤에 출력 자신의 grad 가 1.0 이 아니라 {grad} 입니다. backward() 는 `self.grad = 1.0` 으로 시작해야 합니다.",
-)
-
 GRADS_STILL_ZERO = Msg(
     en=(
-        "After {expr}, the inputs still have grad 0. Check in the new operation ({op}) that the closure is "
+        "After backward(), the inputs still have grad 0. Check in the new operation ({op}) that the closure is "
         "attached (`out._backward = _backward` before `return out`), that it adds with `+=`, and that it "
         "multiplies by out.grad."
     ),
     ko=(
-        "{expr} 뒤에도 입력들의 grad 가 0 입니다. 새 연산 ({op}) 에서 클로저를 붙였는지 (`return out` 전에 "
+        "backward() 뒤에도 입력들의 grad 가 0 입니다. 새 연산 ({op}) 에서 클로저를 붙였는지 (`return out` 전에 "
         "`out._backward = _backward`), `+=` 로 더하는지, out.grad 를 곱하는지 확인하세요."
+    ),
+)
+
+SWAPPED = Msg(
+    en=(
+        "Each input of a * b received its own value as gradient. d(a*b)/da is b, not a: in __mul__'s "
+        "_backward, self gets `other.data * out.grad` and other gets `self.data * out.grad`."
+    ),
+    ko=(
+        "a * b 의 각 입력이 자기 자신의 값을 그래디언트로 받았습니다. d(a*b)/da 는 a 가 아니라 b 입니다. "
+        "__mul__ 의 _backward 에서 self 는 `other.data * out.grad` 를, other 는 `self.data * out.grad` 를 받습니다."
     ),
 )
 
 NOT_ATTACHED = Msg(
     en=(
-        "{expr}: the inputs' grads did not change. In {op}, attach the closure to the result with "
+        "After out._backward(), the inputs' grads did not change. In {op}, attach the closure to the result with "
         "`out._backward = _backward` before `return out`."
     ),
     ko=(
-        "{expr}: 입력들의 grad 가 바뀌지 않았습니다. {op} 에서 `return out` 전에 "
+        "out._backward() 뒤에도 입력들의 grad 가 바뀌지 않았습니다. {op} 에서 `return out` 전에 "
         "`out._backward = _backward` 로 결과에 클로저를 붙이세요."
     ),
 )
 
 MISSING_OUT_GRAD = Msg(
     en=(
-        "{expr}: the inputs received the local derivative alone, {local}, instead of it times "
+        "After out._backward(), the inputs received the local derivative alone, {local}, instead of it times "
         "out.grad = {g}. The chain rule multiplies: add `local derivative * out.grad`."
     ),
     ko=(
-        "{expr}: 입력이 out.grad = {g} 를 곱하지 않은 국소 미분값 {local} 만 받았습니다. 연쇄 법칙은 곱입니다: "
-        "`국소 미분 * out.grad` 를 더하세요."
+        "out._backward() 뒤에 입력이 out.grad = {g} 를 곱하지 않은 국소 미분값 {local} 만 받았습니다. "
+        "연쇄 법칙은 곱입니다: `국소 미분 * out.grad` 를 더하세요."
     ),
 )
 
 OVERWRITES = Msg(
     en=(
-        "{expr}: {name}.grad lost the {start} it already held. Gradients add up: use `+=` in _backward, "
+        "{name}.grad lost the {start} it already held. Gradients add up: use `+=` in _backward, "
         "never `=`."
     ),
     ko=(
-        "{expr}: {name}.grad 에 이미 있던 {start} 가 사라졌습니다. 그래디언트는 누적됩니다: _backward 에서 "
+        "{name}.grad 에 이미 있던 {start} 가 사라졌습니다. 그래디언트는 누적됩니다: _backward 에서 "
         "`=` 가 아니라 `+=` 를 쓰세요."
     ),
 )
 
 
-def _frames_named(error, name):
-    return sum(1 for frame in traceback.extract_tb(error.__traceback__) if frame.name == name)
+MISSING_REFLECTED = Msg(
+    en="TypeError: {error}. When a plain number is on the left, Python asks the Value on "
+    "the right through the reflected method: __radd__ for +, __rmul__ for *.",
+    ko="TypeError: {error}. 왼쪽이 숫자이면 파이썬은 오른쪽 Value 의 반사 메서드를 부릅니다: "
+    "+ 는 __radd__, * 는 __rmul__ 입니다.",
+)
 
-
-def explained(test):
-    """Turn the guide's classic crashes into an explanation instead of a bare traceback."""
-
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        try:
-            return test(*args, **kwargs)
-        except RecursionError as error:
-            for method in ("__rmul__", "__radd__"):
-                if _frames_named(error, method) > 20:
-                    fail_with(REFLECTED_RECURSION, method=method)
-            if _frames_named(error, "backward") > 0:
-                fail_with(DEEP_RECURSION)
-            raise
-        except TypeError as error:
-            if "unhashable" in str(error):
-                fail_with(UNHASHABLE, error=str(error))
-            if "unsupported operand" in str(error) and "'Value'" in str(error):
-                fail_with(
-                    Msg(
-                        en="TypeError: {error}. When a plain number is on the left, Python asks the Value on "
-                        "the right through the reflected method: __radd__ for +, __rmul__ for *.",
-                        ko="TypeError: {error}. 왼쪽이 숫자이면 파이썬은 오른쪽 Value 의 반사 메서드를 부릅니다: "
-                        "+ 는 __radd__, * 는 __rmul__ 입니다.",
-                    ),
-                    error=str(error),
-                )
-            raise
-
-    return run
-
-
-def value_class():
-    return need(learner("engine"), "Value")
+explained = explaining(
+    endless_reflection("__rmul__", REFLECTED_RECURSION),
+    endless_reflection("__radd__", REFLECTED_RECURSION),
+    recursive_sort(RECURSIVE_SORT_BRIEF),
+    unhashable_value(UNHASHABLE_BRIEF),
+    type_error_mentioning(MISSING_REFLECTED, "unsupported operand", "'Value'"),
+)
 
 
 def f1_function():
@@ -159,41 +130,11 @@ def number(rng, low=-5.0, high=5.0):
     return rng.uniform(low, high)
 
 
-def inputs_of(node, what):
-    prev = need_attr(node, "_prev", what)
-    return list(prev)
-
-
-def holds(items, node):
-    return any(item is node for item in items)
-
-
-def graph_of(out):
-    """Every node reachable from `out` through _prev, by identity, without recursion."""
-    seen = {}
-    stack = [out]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen[id(node)] = node
-        stack.extend(inputs_of(node, "node"))
-    return list(seen.values())
-
-
 def run_backward(out, expr, inputs, op):
-    need_attr(out, "backward", "out")
-    out.backward()
-    grad = expect_number(out.grad, "out.grad")
-    if grad != 1:
-        fail_with(OUTPUT_GRAD_NOT_SET, expr=expr, grad=grad)
+    backward_from(out, expr)
     grads = [expect_number(node.grad, "grad") for node in inputs]
     if grads and all(g == 0 for g in grads):
         fail_with(GRADS_STILL_ZERO, expr=expr, op=op)
-
-
-def close(a, b):
-    return abs(a - b) <= TOL * max(1.0, abs(a), abs(b))
 
 
 def check_manual_backward(out, inputs, names, locals_, expr, given, op):
@@ -201,18 +142,20 @@ def check_manual_backward(out, inputs, names, locals_, expr, given, op):
     starts = [node.grad for node in inputs]
     g = out.grad
     out._backward()
-    got = [expect_number(node.grad, f"{name}.grad") for node, name in zip(inputs, names)]
-    if all(value == start for value, start in zip(got, starts)):
+    got = [expect_number(node.grad, f"{name}.grad") for node, name in zip(inputs, names, strict=True)]
+    if all(value == start for value, start in zip(got, starts, strict=True)):
         fail_with(NOT_ATTACHED, expr=expr, op=op, given=given)
-    if g != 1 and all(close(value, start + local) for value, start, local in zip(got, starts, locals_)):
+    if g != 1 and all(
+        close(value, start + local, TOL) for value, start, local in zip(got, starts, locals_, strict=True)
+    ):
         fail_with(MISSING_OUT_GRAD, expr=expr, local=locals_[0], g=g, given=given)
-    for value, start, local, name in zip(got, starts, locals_, names):
-        if start != 0 and close(value, g * local):
+    for value, start, local, name in zip(got, starts, locals_, names, strict=True):
+        if start != 0 and close(value, g * local, TOL):
             fail_with(OVERWRITES, expr=expr, name=name, start=start, given=given)
         expect_close(value, start + g * local, f"{name}.grad", expr=expr, given=given, tol=TOL)
     out._backward()
-    for node, start, local, name in zip(inputs, starts, locals_, names):
-        if local and close(node.grad, start + g * local):
+    for node, start, local, name in zip(inputs, starts, locals_, names, strict=True):
+        if local and close(node.grad, start + g * local, TOL):
             fail_with(OVERWRITES, expr=expr + "; out._backward()", name=name, start=start + g * local, given=given)
         expect_close(node.grad, start + 2 * g * local, f"{name}.grad", expr=expr + "; out._backward()",
                      given=given, tol=TOL)
@@ -237,7 +180,10 @@ def test_mul_two_values(rng):
             given=given,
         )
         run_backward(c, "c = a * b; c.backward()", [a, b], "*")
-        expect_grads({"a": a.grad, "b": b.grad}, {"a": y, "b": x}, expr="c = a * b; c.backward()", given=given, tol=TOL)
+        if a.grad == x and b.grad == y and x != y:
+            fail_with(SWAPPED, expr="c = a * b; c.backward()", given=given)
+        expect_grads({"a": a.grad, "b": b.grad}, {"a": y, "b": x}, expr="c = a * b; c.backward()", given=given, tol=TOL,
+                     ops=["__mul__"])
 
 
 @explained
@@ -269,7 +215,8 @@ def test_mul_reuses_nodes(rng):
     out = (a * b) * a + b
     expr = "out = (a * b) * a + b; out.backward()"
     run_backward(out, expr, [a, b], "*")
-    expect_grads({"a": a.grad, "b": b.grad}, {"a": 2 * x * y, "b": x * x + 1}, expr=expr, given={"a": x, "b": y}, tol=TOL)
+    expect_grads({"a": a.grad, "b": b.grad}, {"a": 2 * x * y, "b": x * x + 1}, expr=expr, given={"a": x, "b": y},
+                 tol=TOL, ops=["__mul__", "__add__"])
 
 
 @explained
@@ -277,14 +224,15 @@ def test_mul_with_plain_numbers(rng):
     Value = value_class()
     for k in (rng.randint(2, 9), round(number(rng), 3) or 0.5):
         x = number(rng)
-        for expr, build in ((f"c = x * {k!r}", lambda v: v * k), (f"c = {k!r} * x", lambda v: k * v)):
+        for number_on_left in (False, True):
             v = Value(x)
-            c = build(v)
+            c = k * v if number_on_left else v * k
+            expr = f"c = {k!r} * x" if number_on_left else f"c = x * {k!r}"
             expect_type(c, Value, expr[4:])
             expect_close(c.data, x * k, "c.data", expr=expr, given={"x": x}, tol=TOL)
             expect_true(
                 holds(inputs_of(c, "c"), v),
-                Msg(en="{expr}: c._prev should hold x", ko="{expr}: c._prev 에 x 가 있어야 합니다"),
+                Msg(en="c._prev should hold x", ko="c._prev 에 x 가 있어야 합니다"),
                 expr=expr,
             )
             run_backward(c, expr + "; c.backward()", [v], "*")
@@ -308,7 +256,7 @@ def test_pow(rng):
         expect_close(y.data, x**n, "y.data", expr=expr, given=given, tol=TOL)
         expect_true(
             holds(inputs_of(y, "y"), v),
-            Msg(en="{expr}: y._prev should hold x", ko="{expr}: y._prev 에 x 가 있어야 합니다"),
+            Msg(en="y._prev should hold x", ko="y._prev 에 x 가 있어야 합니다"),
             expr=expr,
         )
         run_backward(y, expr + "; y.backward()", [v] if n != 0 else [], "**")
@@ -356,9 +304,9 @@ def check_f1_graph(Value, f1, x):
     y = f1(v)
     expect_type(y, Value, "f1(x)")
     nodes = graph_of(y)
-    operations = [node for node in nodes if inputs_of(node, "node")]
+    operations = count_operations(nodes)
     expect_true(
-        any(node is v for node in nodes) and len(operations) >= 2,
+        holds(nodes, v) and operations >= 2,
         Msg(
             en="f1(x) should be built from x with Value operations (for example x**2, 2*x and +), so that "
             "backward() can find x through _prev. The Value it returned is made by {count} operation(s) "
@@ -366,8 +314,8 @@ def check_f1_graph(Value, f1, x):
             ko="f1(x) 는 x 에 Value 연산 (예: x**2, 2*x, +) 을 써서 만들어야 backward() 가 _prev 를 따라 x 를 "
             "찾을 수 있습니다. 돌려준 Value 는 연산 {count} 개로 만들어졌고 x 에 {reaches}.",
         ),
-        count=len(operations),
-        reaches="reaches" if any(node is v for node in nodes) else "does not reach",
+        count=operations,
+        reaches="reaches" if holds(nodes, v) else "does not reach",
         given={"x": x},
     )
     expect_true(
@@ -412,6 +360,7 @@ def test_f1_at_three(rng):
 def test_f1_inside_a_bigger_graph(rng):
     Value, f1 = value_class(), f1_function()
     xa, xb = number(rng), number(rng)
+    check_f1_graph(Value, f1, xa)
     a, b = Value(xa), Value(xb)
     s = a + b
     out = f1(s) + s * b
@@ -426,4 +375,5 @@ def test_f1_inside_a_bigger_graph(rng):
         expr=expr,
         given={"a": xa, "b": xb},
         tol=TOL,
+        ops=["f1", "__pow__", "__mul__", "__add__"],
     )

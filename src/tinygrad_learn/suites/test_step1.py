@@ -13,7 +13,10 @@ def test_keeps_data(rng):
         number = rng.uniform(-1000, 1000)
         v = SimpleValue(number)
         expect_close(v.data, number, "v.data", expr=f"v = SimpleValue({number!r})", tol=0)
-        expect_true(type(v.data) is float, Msg("v.data should stay the float it was given", "v.data 는 받은 float 그대로여야 합니다"))
+        expect_true(
+            type(v.data) is float,
+            Msg("v.data should stay the float it was given", "v.data 는 받은 float 그대로여야 합니다"),
+        )
 
 
 def test_keeps_integers_as_given(rng):
@@ -49,7 +52,10 @@ def test_repr(rng):
     for number in (round(rng.uniform(-100, 100), 3), rng.uniform(-1, 1), rng.randint(-99, 99)):
         v = SimpleValue(number)
         start = expect_number(v.grad, "v.grad")
-        expect_true(start == 0, Msg("a new SimpleValue should start with grad 0", "새 SimpleValue 의 grad 는 0 에서 시작해야 합니다"))
+        expect_true(
+            start == 0,
+            Msg("a new SimpleValue should start with grad 0", "새 SimpleValue 의 grad 는 0 에서 시작해야 합니다"),
+        )
         expect_repr(v, number, v.grad, f"v = SimpleValue({number!r})")
         grad = rng.choice([2.5, -0.75, 4])
         v.grad = grad

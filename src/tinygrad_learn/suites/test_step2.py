@@ -4,9 +4,15 @@ Only `+` (and `number + Value`) and a hand-called `out._backward()` are used her
 step 3.
 """
 
-import functools
-import traceback
-
+from tinygrad_learn.suitekit import (
+    UNHASHABLE,
+    endless_reflection,
+    explaining,
+    holds,
+    type_error_mentioning,
+    unhashable_value,
+    value_class,
+)
 from tinygrad_learn.testkit import (
     Msg,
     expect_close,
@@ -15,23 +21,7 @@ from tinygrad_learn.testkit import (
     expect_true,
     expect_type,
     fail_with,
-    learner,
-    need,
     need_attr,
-    show,
-)
-
-UNHASHABLE = Msg(
-    en=(
-        "Python refused to put a Value in a set (TypeError: {error}). A class that defines __eq__ "
-        "loses the default __hash__. Either remove __eq__, or add `def __hash__(self): return id(self)` "
-        "so that every node stays a distinct object."
-    ),
-    ko=(
-        "Value 를 set 에 넣을 수 없습니다 (TypeError: {error}). __eq__ 를 정의한 클래스는 기본 __hash__ 를 "
-        "잃습니다. __eq__ 를 지우거나 `def __hash__(self): return id(self)` 를 추가해 노드마다 서로 다른 "
-        "객체로 남게 하세요."
-    ),
 )
 
 REFLECTED_RECURSION = Msg(
@@ -50,32 +40,57 @@ REFLECTED_RECURSION = Msg(
 )
 
 
-def _frames_named(error, name):
-    return sum(1 for frame in traceback.extract_tb(error.__traceback__) if frame.name == name)
+NOT_ATTACHED = Msg(
+    en=(
+        "After out._backward(), the inputs' grads did not change. out._backward must be the closure you wrote "
+        "in __add__: did you attach it with `out._backward = _backward` before returning out?"
+    ),
+    ko=(
+        "out._backward() 뒤에도 입력들의 grad 가 그대로입니다. out._backward 는 __add__ 안에서 쓴 클로저여야 "
+        "합니다. out 을 돌려주기 전에 `out._backward = _backward` 로 붙였나요?"
+    ),
+)
+
+MISSING_OUT_GRAD = Msg(
+    en=(
+        "After out._backward(), the inputs' grads grew by 1 instead of out.grad = {g}. The chain rule "
+        "multiplies: each input receives d(out)/d(input) * out.grad, which for + is 1 * out.grad."
+    ),
+    ko=(
+        "out._backward() 뒤에 입력들의 grad 가 out.grad = {g} 가 아니라 1 만큼 늘었습니다. 연쇄 법칙은 곱입니다. "
+        "입력마다 d(out)/d(입력) * out.grad 를 받고, + 에서는 1 * out.grad 입니다."
+    ),
+)
+
+OVERWRITES = Msg(
+    en=(
+        "After out._backward(), the inputs' grads became {g}, losing what they already held. Gradients add "
+        "up: write `self.grad += out.grad`, not `=`."
+    ),
+    ko=(
+        "out._backward() 뒤에 입력들의 grad 가 {g} 가 되어 원래 값이 사라졌습니다. 그래디언트는 누적됩니다. "
+        "`=` 가 아니라 `self.grad += out.grad` 로 쓰세요."
+    ),
+)
+
+MISSING_RADD = Msg(
+    en=(
+        "TypeError: {error}. When the left side is a plain number (as in `2 + v`, or in sum(), which starts "
+        "from 0), Python asks the Value on the right through __radd__: define it (addition is commutative)."
+    ),
+    ko=(
+        "TypeError: {error}. 왼쪽이 보통 숫자이면 (`2 + v`, 또는 0 에서 시작하는 sum() 처럼) 파이썬은 오른쪽 "
+        "Value 의 __radd__ 를 부릅니다. 그것을 정의하세요 (덧셈은 순서를 바꿔도 같습니다)."
+    ),
+)
 
 
-def explained(test):
-    """Turn the guide's classic crashes into an explanation instead of a bare traceback."""
-
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        try:
-            return test(*args, **kwargs)
-        except RecursionError as error:
-            for method in ("__radd__", "__add__"):
-                if _frames_named(error, method) > 20:
-                    fail_with(REFLECTED_RECURSION, method=method)
-            raise
-        except TypeError as error:
-            if "unhashable" in str(error):
-                fail_with(UNHASHABLE, error=str(error))
-            raise
-
-    return run
-
-
-def value_class():
-    return need(learner("engine"), "Value")
+explained = explaining(
+    endless_reflection("__radd__", REFLECTED_RECURSION),
+    endless_reflection("__add__", REFLECTED_RECURSION),
+    unhashable_value(UNHASHABLE),
+    type_error_mentioning(MISSING_RADD, "unsupported operand type(s) for +", "and 'Value'"),
+)
 
 
 def inputs_of(node, what):
@@ -93,10 +108,6 @@ def inputs_of(node, what):
             prev=prev,
         )
     return items
-
-
-def holds(items, node):
-    return any(item is node for item in items)
 
 
 def number(rng):
@@ -151,8 +162,8 @@ def test_value_keeps_children_and_op(rng):
     prev = inputs_of(out, "out")
     expect_true(
         holds(prev, a) and holds(prev, b) and all(item is a or item is b for item in prev),
-        Msg(en="{expr}: out._prev should hold exactly a and b, the very same objects; it holds {prev}",
-            ko="{expr}: out._prev 에는 a 와 b, 바로 그 객체들만 있어야 합니다. 지금 값: {prev}"),
+        Msg(en="out._prev should hold exactly a and b, the very same objects; it holds {prev}",
+            ko="out._prev 에는 a 와 b, 바로 그 객체들만 있어야 합니다. 지금 값: {prev}"),
         expr=expr,
         prev=prev,
         given={"a": a.data, "b": b.data},
@@ -174,17 +185,19 @@ def test_add_two_values(rng):
         prev = inputs_of(c, "c")
         expect_true(
             holds(prev, a) and holds(prev, b) and all(item is a or item is b for item in prev),
-            Msg(en="c = a + b: c._prev should hold a and b themselves (not copies); it holds {prev}",
-                ko="c = a + b: c._prev 에는 a 와 b 자신이 (복사본이 아니라) 들어 있어야 합니다. 지금 값: {prev}"),
+            Msg(en="c._prev should hold a and b themselves (not copies); it holds {prev}",
+                ko="c._prev 에는 a 와 b 자신이 (복사본이 아니라) 들어 있어야 합니다. 지금 값: {prev}"),
             prev=prev,
+            expr="c = a + b",
             given=given,
         )
         op = c._op
         expect_true(
             type(op) is str and op != "",
-            Msg(en="c = a + b: c._op should name the operation, for example '+'; it is {op}",
-                ko="c = a + b: c._op 에는 연산 이름이 들어가야 합니다 (예: '+'). 지금 값: {op}"),
+            Msg(en="c._op should name the operation, for example '+'; it is {op}",
+                ko="c._op 에는 연산 이름이 들어가야 합니다 (예: '+'). 지금 값: {op}"),
             op=op,
+            expr="c = a + b",
         )
         expect_equal(a.data, x, "a.data", expr="c = a + b (a must not change)", given=given)
         expect_equal(b.data, y, "b.data", expr="c = a + b (b must not change)", given=given)
@@ -214,30 +227,12 @@ def test_value_plus_number(rng):
         prev = inputs_of(c, "c")
         expect_true(
             holds(prev, a) and all(type(item) is Value for item in prev),
-            Msg(en="{expr}: c._prev should hold a, and only Value objects (wrap the number in a Value); it holds {prev}",
-                ko="{expr}: c._prev 에는 a 가 있어야 하고, Value 객체만 있어야 합니다 (숫자는 Value 로 감싸세요). "
+            Msg(en="c._prev should hold a, and only Value objects (wrap the number in a Value); it holds {prev}",
+                ko="c._prev 에는 a 가 있어야 하고, Value 객체만 있어야 합니다 (숫자는 Value 로 감싸세요). "
                 "지금 값: {prev}"),
             expr=expr,
             prev=prev,
             given=given,
-        )
-
-
-def add_on_the_left(k, a):
-    try:
-        return k + a
-    except TypeError as error:
-        if "unsupported operand" not in str(error):
-            raise
-        fail_with(
-            Msg(
-                en="{k} + a raised TypeError: {error}. When the left side is a plain number, Python asks "
-                "the Value on the right through __radd__; define it (addition is commutative).",
-                ko="{k} + a 에서 TypeError 가 났습니다: {error}. 왼쪽이 숫자이면 파이썬은 오른쪽 Value 의 "
-                "__radd__ 를 부릅니다. 그것을 정의하세요 (덧셈은 순서를 바꿔도 같습니다).",
-            ),
-            k=k,
-            error=str(error),
         )
 
 
@@ -247,7 +242,7 @@ def test_number_plus_value(rng):
     for k in (rng.randint(-9, 9), number(rng)):
         x = number(rng)
         a = Value(x)
-        c = add_on_the_left(k, a)
+        c = k + a
         expr = f"c = {k!r} + a"
         given = {"a": x}
         expect_type(c, Value, f"{k!r} + a")
@@ -255,8 +250,8 @@ def test_number_plus_value(rng):
         prev = inputs_of(c, "c")
         expect_true(
             holds(prev, a) and all(type(item) is Value for item in prev),
-            Msg(en="{expr}: c._prev should hold a, and only Value objects; it holds {prev}",
-                ko="{expr}: c._prev 에는 a 가 있어야 하고, Value 객체만 있어야 합니다. 지금 값: {prev}"),
+            Msg(en="c._prev should hold a, and only Value objects; it holds {prev}",
+                ko="c._prev 에는 a 가 있어야 하고, Value 객체만 있어야 합니다. 지금 값: {prev}"),
             expr=expr,
             prev=prev,
             given=given,
@@ -264,7 +259,7 @@ def test_number_plus_value(rng):
         g = number(rng) or 1.5
         c.grad = g
         c._backward()
-        expect_grad(a, g, "a", f"{expr}; c.grad = {g!r}; c._backward()", {"a": x})
+        expect_received({"a": a}, [0.0], g, f"{expr}; c.grad = {g!r}; c._backward()", given)
 
 
 @explained
@@ -275,6 +270,19 @@ def test_builtin_sum(rng):
     expect_type(total, Value, "sum([Value, ...])")
     expect_close(total.data, sum(xs), "total.data", expr="total = sum(values)  # starts from 0 + values[0]",
                  given={"values": xs}, tol=1e-12)
+
+
+def expect_received(nodes, starts, g, expr, given):
+    """After a hand-called _backward, each input must hold its start plus exactly g; explain the usual slips."""
+    got = [expect_number(node.grad, f"{name}.grad") for name, node in nodes.items()]
+    if got == starts:
+        fail_with(NOT_ATTACHED, expr=expr, given=given)
+    if g != 1 and got == [start + 1 for start in starts]:
+        fail_with(MISSING_OUT_GRAD, expr=expr, g=g, given=given)
+    if any(starts) and got == [g] * len(starts):
+        fail_with(OVERWRITES, expr=expr, g=g, given=given)
+    for (name, node), start in zip(nodes.items(), starts, strict=True):
+        expect_grad(node, start + g, name, expr, given)
 
 
 def check_pass_through(Value, rng, a_start, b_start):
@@ -288,44 +296,7 @@ def check_pass_through(Value, rng, a_start, b_start):
     out._backward()
     expr = f"a.grad = {a_start!r}; b.grad = {b_start!r}; out = a + b; out.grad = {g!r}; out._backward()"
     given = {"a": x, "b": y}
-    got = (a.grad, b.grad)
-    if got == (a_start, b_start):
-        fail_with(
-            Msg(
-                en="{expr}: a.grad and b.grad did not change. out._backward must be the closure you wrote "
-                "in __add__: did you attach it with `out._backward = _backward` before returning out?",
-                ko="{expr}: a.grad 와 b.grad 가 그대로입니다. out._backward 는 __add__ 안에서 쓴 클로저여야 "
-                "합니다. out 을 돌려주기 전에 `out._backward = _backward` 로 붙였나요?",
-            ),
-            expr=expr,
-            given=given,
-        )
-    if got == (a_start + 1, b_start + 1) and g != 1:
-        fail_with(
-            Msg(
-                en="{expr}: a.grad and b.grad grew by 1 instead of out.grad = {g}. The chain rule multiplies: "
-                "each input receives d(out)/d(input) * out.grad, which for + is 1 * out.grad.",
-                ko="{expr}: a.grad 와 b.grad 가 out.grad = {g} 가 아니라 1 만큼 늘었습니다. 연쇄 법칙은 곱입니다. "
-                "입력마다 d(out)/d(입력) * out.grad 를 받고, + 에서는 1 * out.grad 입니다.",
-            ),
-            expr=expr,
-            g=g,
-            given=given,
-        )
-    if (a_start or b_start) and got == (g, g):
-        fail_with(
-            Msg(
-                en="{expr}: a.grad and b.grad became {g}, losing what they already held. Gradients add up: "
-                "write `self.grad += out.grad`, not `=`.",
-                ko="{expr}: a.grad 와 b.grad 가 {g} 가 되어 원래 값이 사라졌습니다. 그래디언트는 누적됩니다. "
-                "`=` 가 아니라 `self.grad += out.grad` 로 쓰세요.",
-            ),
-            expr=expr,
-            g=g,
-            given=given,
-        )
-    expect_grad(a, a_start + g, "a", expr, given)
-    expect_grad(b, b_start + g, "b", expr, given)
+    expect_received({"a": a, "b": b}, [a_start, b_start], g, expr, given)
     expect_close(out.data, x + y, "out.data", expr=expr, given=given, tol=1e-12)
 
 
@@ -345,10 +316,11 @@ def test_add_backward_accumulates(rng):
     g = number(rng) or 2.5
     out.grad = g
     out._backward()
+    expr = f"out = a + b; out.grad = {g!r}; out._backward()"
+    expect_received({"a": a, "b": b}, [0.0, 0.0], g, expr, {"a": a.data, "b": b.data})
     out._backward()
-    expr = f"out = a + b; out.grad = {g!r}; out._backward(); out._backward()"
-    expect_grad(a, 2 * g, "a", expr, {"a": a.data, "b": b.data})
-    expect_grad(b, 2 * g, "b", expr, {"a": a.data, "b": b.data})
+    expr += "; out._backward()"
+    expect_received({"a": a, "b": b}, [g, g], g, expr, {"a": a.data, "b": b.data})
 
 
 @explained
@@ -361,9 +333,10 @@ def test_reused_node(rng):
     prev = inputs_of(out, "out")
     expect_true(
         holds(prev, a) and all(item is a for item in prev),
-        Msg(en="out = a + a: out._prev should hold only a; it holds {prev}",
-            ko="out = a + a: out._prev 에는 a 만 있어야 합니다. 지금 값: {prev}"),
+        Msg(en="out._prev should hold only a; it holds {prev}",
+            ko="out._prev 에는 a 만 있어야 합니다. 지금 값: {prev}"),
         prev=prev,
+        expr="out = a + a",
     )
     g = rng.choice([1.0, 3.0, -2.0, number(rng) or 0.5])
     out.grad = g
@@ -371,15 +344,16 @@ def test_reused_node(rng):
     if a.grad == g:
         fail_with(
             Msg(
-                en="out = a + a; out.grad = {g}; out._backward() left a.grad = {g}, but a is both inputs, so it "
+                en="out._backward() left a.grad = {g}, but a is both inputs, so it "
                 "must receive out.grad twice (a.grad = {twice}). Use += for each input, so the second "
                 "addition does not overwrite the first.",
-                ko="out = a + a; out.grad = {g}; out._backward() 뒤에 a.grad 가 {g} 입니다. a 는 두 입력 모두이므로 "
+                ko="out._backward() 뒤에 a.grad 가 {g} 입니다. a 는 두 입력 모두이므로 "
                 "out.grad 를 두 번 받아야 합니다 (a.grad = {twice}). 입력마다 += 를 써서 두 번째 덧셈이 첫 번째를 "
                 "덮어쓰지 않게 하세요.",
             ),
             g=g,
             twice=2 * g,
+            expr=f"out = a + a; out.grad = {g!r}; out._backward()",
             given={"a": x},
         )
     expect_grad(a, 2 * g, "a", f"out = a + a; out.grad = {g!r}; out._backward()", {"a": x})
@@ -397,21 +371,20 @@ def test_chained_additions(rng):
     expect_close(out.data, x + y + z, "out.data", expr="ab = a + b; out = ab + c", given=given, tol=1e-12)
     expect_true(
         holds(inputs_of(out, "out"), ab),
-        Msg(en="ab = a + b; out = ab + c: out._prev should hold the node ab itself",
-            ko="ab = a + b; out = ab + c: out._prev 에는 노드 ab 자체가 있어야 합니다"),
+        Msg(en="out._prev should hold the node ab itself",
+            ko="out._prev 에는 노드 ab 자체가 있어야 합니다"),
+        expr="ab = a + b; out = ab + c",
         given=given,
     )
     g = number(rng) or 1.5
     out.grad = g
     out._backward()
     expr = f"ab = a + b; out = ab + c; out.grad = {g!r}; out._backward()"
-    expect_grad(ab, g, "ab", expr, given)
-    expect_grad(c, g, "c", expr, given)
+    expect_received({"ab": ab, "c": c}, [0.0, 0.0], g, expr, given)
     expect_grad(a, 0.0, "a", expr + "  # ab._backward() not called yet", given)
     ab._backward()
     expr += "; ab._backward()"
-    expect_grad(a, g, "a", expr, given)
-    expect_grad(b, g, "b", expr, given)
+    expect_received({"a": a, "b": b}, [0.0, 0.0], g, expr, given)
     expect_grad(c, g, "c", expr, given)
 
 
@@ -425,20 +398,20 @@ def test_equal_data_stays_two_nodes(rng):
     if not (holds(prev, a) and holds(prev, b)):
         fail_with(
             Msg(
-                en="a = Value({x}); b = Value({x}); out = a + b: out._prev holds {prev}, so a and b, two "
+                en="out._prev holds {prev}, so a and b, two "
                 "different nodes with the same data, became one. If you defined __eq__ or __hash__ "
                 "from data, remove them (or hash with id(self)): nodes are told apart by identity.",
-                ko="a = Value({x}); b = Value({x}); out = a + b: out._prev 가 {prev} 라서, data 만 같은 서로 다른 "
+                ko="out._prev 가 {prev} 라서, data 만 같은 서로 다른 "
                 "노드 a 와 b 가 하나가 되었습니다. data 로 __eq__ 나 __hash__ 를 정의했다면 지우세요 "
                 "(또는 id(self) 로 해시하세요). 노드는 정체성(identity)으로 구별합니다.",
             ),
-            x=x,
             prev=prev,
+            expr=f"a = Value({x!r}); b = Value({x!r}); out = a + b",
         )
     out.grad = 2.0
     out._backward()
-    expect_grad(a, 2.0, "a", "out = a + b; out.grad = 2.0; out._backward()", {"a": x, "b": x})
-    expect_grad(b, 2.0, "b", "out = a + b; out.grad = 2.0; out._backward()", {"a": x, "b": x})
+    expect_received({"a": a, "b": b}, [0.0, 0.0], 2.0, "out = a + b; out.grad = 2.0; out._backward()",
+                    {"a": x, "b": x})
 
 
 @explained
@@ -448,11 +421,12 @@ def test_repr(rng):
     v = Value(x)
     grad = expect_number(v.grad, "v.grad")
     expect_equal(repr(v), f"Value(data={x!r}, grad={v.grad!r})", "repr(v)", expr=f"v = Value({x!r})")
-    expect_true(grad == 0, Msg(en="a new Value should start with grad 0.0", ko="새 Value 의 grad 는 0.0 에서 시작해야 합니다"))
+    expect_true(grad == 0, Msg(en="a new Value should start with grad 0.0", ko="새 Value 의 grad 는 0.0 이어야 합니다"))
     g = rng.choice([2.5, -1.0, 0.125])
     v.grad = g
     expect_equal(repr(v), f"Value(data={x!r}, grad={g!r})", "repr(v)", expr=f"v = Value({x!r}); v.grad = {g!r}")
     y = rng.randint(1, 9)
     c = Value(5.0) + Value(float(y))
-    expect_equal(repr(c), f"Value(data={5.0 + y!r}, grad={c.grad!r})", "repr(c)", expr=f"c = Value(5.0) + Value({float(y)!r})")
+    expr = f"c = Value(5.0) + Value({float(y)!r})"
+    expect_equal(repr(c), f"Value(data={5.0 + y!r}, grad={c.grad!r})", "repr(c)", expr=expr)
     expect_equal(repr(Value(5.0)), f"Value(data=5.0, grad={Value(5.0).grad!r})", "repr(Value(5.0))")

@@ -5,9 +5,14 @@ numbers. For additions alone the gradient of a node is the number of paths from 
 the suite counts those paths itself, from the graph it built.
 """
 
-import functools
-import traceback
-
+from tinygrad_learn.suitekit import (
+    UNHASHABLE,
+    endless_reflection,
+    expect_output_grad_one,
+    explaining,
+    unhashable_value,
+    value_class,
+)
 from tinygrad_learn.testkit import (
     Msg,
     expect_close,
@@ -15,33 +20,18 @@ from tinygrad_learn.testkit import (
     expect_number,
     expect_type,
     fail_with,
-    learner,
-    need,
     need_attr,
-)
-
-UNHASHABLE = Msg(
-    en=(
-        "Python refused to put a Value in a set (TypeError: {error}). A class that defines __eq__ "
-        "loses the default __hash__. Either remove __eq__, or add `def __hash__(self): return id(self)` "
-        "so that every node stays a distinct object."
-    ),
-    ko=(
-        "Value 를 set 에 넣을 수 없습니다 (TypeError: {error}). __eq__ 를 정의한 클래스는 기본 __hash__ 를 "
-        "잃습니다. __eq__ 를 지우거나 `def __hash__(self): return id(self)` 를 추가해 노드마다 서로 다른 "
-        "객체로 남게 하세요."
-    ),
 )
 
 DEEP_RECURSION = Msg(
     en=(
-        "RecursionError in backward() on {expr}. A recursive topological sort calls itself once per "
+        "RecursionError in backward(). A recursive topological sort calls itself once per "
         "level of the graph, and Python stops at about 1000 nested calls, so any graph deeper than that "
         "crashes. Sort iteratively instead: keep your own stack (a list) of nodes still to visit, and "
         "append a node to the order only once all its inputs are in it."
     ),
     ko=(
-        "{expr} 에서 backward() 가 RecursionError 를 냈습니다. 재귀로 짠 위상 정렬은 그래프의 깊이만큼 "
+        "backward() 가 RecursionError 를 냈습니다. 재귀로 짠 위상 정렬은 그래프의 깊이만큼 "
         "자신을 중첩해서 부르는데, 파이썬은 약 1000 번에서 멈추므로 그보다 깊은 그래프에서는 무너집니다. "
         "반복문으로 정렬하세요: 아직 방문할 노드를 담은 스택(list)을 직접 관리하고, 노드의 입력이 모두 "
         "순서에 들어간 뒤에야 그 노드를 순서에 넣으세요."
@@ -61,11 +51,11 @@ REFLECTED_RECURSION = Msg(
 
 OUTPUT_GRAD_NOT_SET = Msg(
     en=(
-        "After {expr}, the output's own grad is {grad}, not 1.0. backward() must start with "
+        "After backward(), the output's own grad is {grad}, not 1.0. backward() must start with "
         "`self.grad = 1.0` (d(out)/d(out) = 1); otherwise every _backward passes on zero."
     ),
     ko=(
-        "{expr} 뒤에 출력 자신의 grad 가 1.0 이 아니라 {grad} 입니다. backward() 는 `self.grad = 1.0` 으로 "
+        "backward() 뒤에 출력 자신의 grad 가 1.0 이 아니라 {grad} 입니다. backward() 는 `self.grad = 1.0` 으로 "
         "시작해야 합니다 (d(out)/d(out) = 1). 그러지 않으면 모든 _backward 가 0 을 넘깁니다."
     ),
 )
@@ -87,44 +77,21 @@ EQUAL_DATA = Msg(
 
 GRADS_STILL_ZERO = Msg(
     en=(
-        "After {expr}, out.grad is 1.0 but every input still has grad 0. Check that backward() calls "
+        "After backward(), out.grad is 1.0 but every input still has grad 0. Check that backward() calls "
         "_backward() on every node of the order (not just the last one, and not on the leaves only), "
         "from the output back to the inputs, and that __add__ attaches its closure with "
         "`out._backward = _backward`."
     ),
     ko=(
-        "{expr} 뒤에 out.grad 는 1.0 인데 입력들의 grad 는 모두 0 입니다. backward() 가 정렬된 모든 노드의 "
+        "backward() 뒤에 out.grad 는 1.0 인데 입력들의 grad 는 모두 0 입니다. backward() 가 정렬된 모든 노드의 "
         "_backward() 를 출력에서 입력 쪽으로 부르는지 (마지막 하나나 잎 노드만이 아니라), 그리고 __add__ 가 "
         "`out._backward = _backward` 로 클로저를 붙이는지 확인하세요."
     ),
 )
 
 
-def _frames_named(error, name):
-    return sum(1 for frame in traceback.extract_tb(error.__traceback__) if frame.name == name)
-
-
-def explained(test):
-    """Turn the guide's classic crashes into an explanation instead of a bare traceback."""
-
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        try:
-            return test(*args, **kwargs)
-        except RecursionError as error:
-            if _frames_named(error, "__radd__") > 20:
-                fail_with(REFLECTED_RECURSION)
-            raise
-        except TypeError as error:
-            if "unhashable" in str(error):
-                fail_with(UNHASHABLE, error=str(error))
-            raise
-
-    return run
-
-
-def value_class():
-    return need(learner("engine"), "Value")
+ENDLESS_RADD = endless_reflection("__radd__", REFLECTED_RECURSION, names_method=False)
+explained = explaining(ENDLESS_RADD, unhashable_value(UNHASHABLE))
 
 
 def number(rng):
@@ -136,12 +103,9 @@ def run_backward(out, expr):
     try:
         out.backward()
     except RecursionError as error:
-        if _frames_named(error, "__radd__") > 20:
-            fail_with(REFLECTED_RECURSION)
+        ENDLESS_RADD.explain(error)
         fail_with(DEEP_RECURSION, expr=expr)
-    grad = expect_number(out.grad, "out.grad")
-    if grad != 1:
-        fail_with(OUTPUT_GRAD_NOT_SET, expr=expr, grad=grad)
+    expect_output_grad_one(out, expr, OUTPUT_GRAD_NOT_SET)
 
 
 def explain_equal_data_collision(Value):
@@ -164,7 +128,8 @@ def expect_counts(nodes, counts, expr, given):
         explain_equal_data_collision(type(next(iter(nodes.values()))))
     if any(counts[name] for name in nodes) and all(grads[name] == 0 for name in nodes):
         fail_with(GRADS_STILL_ZERO, expr=expr, given=given)
-    expect_grads(grads, {name: float(counts[name]) for name in nodes}, expr=expr, given=given, tol=1e-12)
+    expect_grads(grads, {name: float(counts[name]) for name in nodes}, expr=expr, given=given, tol=1e-12,
+                 ops=["__add__", "backward"])
 
 
 class Graph:
@@ -388,6 +353,8 @@ def test_deep_chain(rng):
     expr = f"v = x; then {depth} times: v = v + one (or v + 1); v.backward()"
     expect_type(node, Value, "v")
     run_backward(node, expr)
+    if start.grad != 1 or one.grad != depth // 2:
+        explain_equal_data_collision(Value)
     expect_close(start.grad, 1.0, "x.grad", expr=expr, given={"x": x})
     expect_close(one.grad, depth // 2, "one.grad", expr=expr, given={"x": x})
     expect_close(node.data, x + depth, "v.data", expr=expr, given={"x": x})

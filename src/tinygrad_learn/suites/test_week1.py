@@ -5,6 +5,8 @@ The engine is compared with the course's reference engine on random graphs; the 
 planted bug (the reference source with one line changed), loaded in place of the learner's engine.
 """
 
+from tinygrad_learn import suitekit
+from tinygrad_learn.suitekit import reference_engine_with, value_class
 from tinygrad_learn.testkit import (
     Msg,
     expect_close,
@@ -15,27 +17,18 @@ from tinygrad_learn.testkit import (
     fail_with,
     learner,
     learner_file_with,
-    module_from_source,
     need,
     numeric_grad,
     reference,
-    solution_path,
 )
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
 
 
-def value_class():
-    return need(learner("engine"), "Value")
-
-
 def away_from_zero(rng, low, high, margin=0.25):
-    """A random number in [low, high] that is at least `margin` away from zero."""
-    while True:
-        x = round(rng.uniform(low, high), rng.choice([1, 3, 6]))
-        if abs(x) >= margin:
-            return x
+    """A random number in [low, high], rounded to 1, 3 or 6 decimals, at least `margin` away from zero."""
+    return suitekit.away_from_zero(rng, low, high, margin, digits=[1, 3, 6])
 
 
 def a_constant(rng):
@@ -353,7 +346,7 @@ def test_numerical_grad_matches_derivatives(rng):
             after=xs,
         )
         exact = {"df/dx": y * z + 2 * x + 3, "df/dy": x * z - 1 / z, "df/dz": x * y + y / z**2}
-        for (name, derivative), estimate in zip(exact.items(), grads):
+        for (name, derivative), estimate in zip(exact.items(), grads, strict=True):
             expect_close(estimate, derivative, f"numerical_grad(f, [x, y, z]) for {name}",
                          expr="f(x, y, z) = x*y*z + x**2 - y/z + 3*x", given={"x": x, "y": y, "z": z}, tol=1e-7)
 
@@ -428,13 +421,7 @@ BUGS = {
 
 def engine_with(bug=None, offset=0.0):
     """The reference engine, with one planted bug (a key of BUGS) or none."""
-    source = solution_path("engine").read_text(encoding="utf-8")
-    if bug is not None:
-        old, new = BUGS[bug]
-        if source.count(old) != 1:
-            raise RuntimeError(f"the reference engine no longer contains the line the bug {bug!r} changes")
-        source = source.replace(old, new)
-    module = module_from_source(source, "engine")
+    module = reference_engine_with(*BUGS[bug]) if bug is not None else reference_engine_with()
     module.OFFSET = offset
     return module
 
@@ -470,7 +457,7 @@ def grads_of(engine, f, xs):
 
 
 def expect_lists_close(got, expected, what, call, tol):
-    for i, (g, e) in enumerate(zip(got, expected)):
+    for i, (g, e) in enumerate(zip(got, expected, strict=True)):
         expect_close(g, e, f"{what}[{i}]", expr=call, tol=tol)
 
 

@@ -13,6 +13,8 @@ import math
 import re
 import tracemalloc
 
+from tinygrad_learn import suitekit
+from tinygrad_learn.suitekit import reference_engine_with, value_class
 from tinygrad_learn.testkit import (
     Msg,
     expect_close,
@@ -23,25 +25,16 @@ from tinygrad_learn.testkit import (
     fail_with,
     learner,
     learner_file_with,
-    module_from_source,
     need,
     need_attr,
     numeric_grad,
     reference,
-    show,
-    solution_path,
 )
 
 
-def value_class():
-    return need(learner("engine"), "Value")
-
-
 def away_from_zero(rng, low, high, margin=0.1):
-    while True:
-        x = round(rng.uniform(low, high), rng.choice([2, 4, 6]))
-        if abs(x) >= margin:
-            return x
+    """A random number in [low, high], rounded to 2, 4 or 6 decimals, at least `margin` away from zero."""
+    return suitekit.away_from_zero(rng, low, high, margin, digits=[2, 4, 6])
 
 
 def sigmoid(x):
@@ -127,10 +120,14 @@ def test_sigmoid_of_large_inputs(rng):
         expect_close(a.grad, s * (1 - s), "a.grad", expr="y = a.sigmoid(); y.backward()", given={"a": x})
 
 
+def sample_inputs(rng):
+    """Both signs, below and above 1 in size (a test with `> 1` for `> 0` must fail)."""
+    return [sign * round(rng.uniform(low, high), 4) for sign in (1, -1) for low, high in ((0.1, 0.9), (1.5, 5))]
+
+
 def test_relu(rng):
     Value = value_class()
-    for sign in (1, -1, 1, -1):
-        x = sign * round(rng.uniform(0.1, 5), 4)
+    for x in sample_inputs(rng):
         a = Value(x)
         y = a.relu()
         expect_type(y, Value, "a.relu()")
@@ -142,11 +139,17 @@ def test_relu(rng):
         expected = 2 * x + 1 if x > 0 else 1.0
         backward_and_compare(out, {"a": a}, {"a": expected}, "out = a.relu() * a + a; out.backward()", {"a": x}, Value)
 
+    # At exactly 0 the gradient is a convention; this course's is "passes only where x > 0".
+    a = Value(0.0)
+    y = a.relu()
+    expect_close(y.data, 0.0, "y.data", expr="y = a.relu()", given={"a": 0.0}, tol=0)
+    backward_and_compare(y, {"a": a}, {"a": 0.0}, "y = a.relu(); y.backward()  (the gradient passes only where a > 0)",
+                         {"a": 0.0}, Value)
+
 
 def test_leaky_relu(rng):
     Value = value_class()
-    for sign in (1, -1, -1):
-        x = sign * round(rng.uniform(0.1, 5), 4)
+    for x in sample_inputs(rng):
         a = Value(x)
         y = a.leaky_relu()
         expect_type(y, Value, "a.leaky_relu()")
@@ -163,6 +166,12 @@ def test_leaky_relu(rng):
         expect_close(out.data, expected_data, "out.data", expr=expr, given={"a": x})
         expected = 2 * x + 1 if x > 0 else 2 * slope * x + slope
         backward_and_compare(out, {"a": a}, {"a": expected}, expr + "; out.backward()", {"a": x}, Value)
+
+    a = Value(0.0)
+    y = a.leaky_relu()
+    expect_close(y.data, 0.0, "y.data", expr="y = a.leaky_relu()", given={"a": 0.0}, tol=0)
+    backward_and_compare(y, {"a": a}, {"a": 0.01}, "y = a.leaky_relu(); y.backward()  (slope wherever a <= 0)",
+                         {"a": 0.0}, Value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,15 +212,15 @@ def check_composite(rng, f, text, names, low, high):
         ref_out.backward()
         numeric = numeric_grad(lambda *xs: f(*[Ref.Value(x) for x in xs]).data, point)
         # A point next to a relu's kink makes the numerical estimate meaningless: pick another.
-        if all(abs(v.grad - n) <= 1e-7 * max(1.0, abs(n)) for v, n in zip(ref_inputs, numeric)):
+        if all(abs(v.grad - n) <= 1e-7 * max(1.0, abs(n)) for v, n in zip(ref_inputs, numeric, strict=True)):
             break
-    given = dict(zip(names, point))
+    given = dict(zip(names, point, strict=True))
     inputs = [Value(x) for x in point]
     out = f(*inputs)
     expect_type(out, Value, "f")
     expect_close(out.data, ref_out.data, "f.data", expr=text, given=given)
     out.backward()
-    expect_grads({name: v.grad for name, v in zip(names, inputs)}, dict(zip(names, numeric)),
+    expect_grads({name: v.grad for name, v in zip(names, inputs, strict=True)}, dict(zip(names, numeric, strict=True)),
                  expr=text + "; f.backward()", given=given, tol=1e-6)
 
 
@@ -291,6 +300,16 @@ PLANTED_BUGS = [
         "sigmoid 의 기울기가 s * (1 - s) 가 아니라 s 입니다",
     ),
     (
+        "            s = 1 / (1 + math.exp(-self.data))\n        else:\n            e = math.exp(self.data)\n"
+        "            s = e / (1 + e)",
+        "            s = 1 / (1 + math.exp(self.data))\n        else:\n            e = math.exp(self.data)\n"
+        "            s = 1 / (1 + e)",
+        "sigmoid computes 1 / (1 + exp(x)), with the sign of the exponent flipped; its gradient "
+        "s * (1 - s) still comes out right, so only a test of the value notices",
+        "sigmoid 가 지수의 부호를 뒤집어 1 / (1 + exp(x)) 를 계산합니다. 기울기 s * (1 - s) 는 여전히 "
+        "맞게 나오므로 값을 확인하는 테스트만 알아챕니다",
+    ),
+    (
         "self.grad += (1.0 if self.data > 0 else 0.0) * out.grad",
         "self.grad += 1.0 * out.grad",
         "relu lets the gradient through for negative inputs too (it must block it there)",
@@ -305,15 +324,6 @@ PLANTED_BUGS = [
         "(연산 두 개짜리 사슬이면 드러납니다)",
     ),
 ]
-
-
-def engine_from_reference(old=None, new=None):
-    source = solution_path("engine").read_text(encoding="utf-8")
-    if old is not None:
-        if source.count(old) != 1:
-            raise RuntimeError(f"the reference engine no longer contains {old!r} exactly once")
-        source = source.replace(old, new)
-    return module_from_source(source, "engine")
 
 
 def learner_tests(engine):
@@ -356,7 +366,13 @@ def run_tests(tests):
 
 
 def describe(error):
-    text = show(str(error)) if str(error) else ""
+    """The exception in one line, as pytest would name it."""
+    try:
+        text = " ".join(str(error).split())
+    except Exception:  # a learner exception whose __str__ fails
+        text = ""
+    if len(text) > 300:
+        text = text[:297] + "..."
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
@@ -376,10 +392,12 @@ FAILS_ON_CORRECT = Msg(
 
 
 def passing_on_a_correct_engine():
-    tests = learner_tests(engine_from_reference())
+    tests = learner_tests(reference_engine_with())
     if not tests:
         fail_with(NO_TESTS)
     for name, error in run_tests(tests).items():
+        if isinstance(error, NotImplementedError):
+            raise error  # a test still to write: reported as such, pointing at its line
         if error is not None:
             fail_with(FAILS_ON_CORRECT, name=name, error=describe(error))
     return len(tests)
@@ -390,7 +408,7 @@ def test_my_tests_pass_on_a_correct_engine():
 
 
 def test_my_tests_are_at_least_five():
-    count = len(learner_tests(engine_from_reference()))
+    count = len(learner_tests(reference_engine_with()))
     expect_true(
         count >= 5,
         Msg(
@@ -408,7 +426,7 @@ def test_my_tests_catch_planted_bugs():
     passing_on_a_correct_engine()
     missed_en, missed_ko = [], []
     for old, new, en, ko in PLANTED_BUGS:
-        outcome = run_tests(learner_tests(engine_from_reference(old, new)))
+        outcome = run_tests(learner_tests(reference_engine_with(old, new)))
         if all(error is None for error in outcome.values()):
             missed_en.append(en)
             missed_ko.append(ko)
@@ -571,7 +589,7 @@ def parse_dot(text):
             if len(chain) == 1:
                 statements[chain[0]] = statements.get(chain[0], 0) + 1
                 attrs[chain[0]].update(found)
-            edges.extend(zip(chain, chain[1:]))
+            edges.extend(zip(chain, chain[1:], strict=False))
     if pos != len(tokens):
         raise DotError(f"unexpected {peek()[1]!r} after the closing }}")
     labels = {name: found.get("label", name) for name, found in attrs.items()}
@@ -605,15 +623,17 @@ def graph_values(root):
     return list(found.values())
 
 
-def viz_graph(rng):
-    """A reference-engine graph with reused nodes and a diamond whose data are easy to tell apart.
+def viz_graph(rng, Value):
+    """A graph with reused nodes and a diamond whose data are easy to tell apart.
 
     Every data differs from every other data and every grad by more than 1%, and all lie well
-    within 4 significant digits' reach, so a label identifies its Value.
+    within 4 significant digits' reach, so a label identifies its Value. Should `Value` never give
+    such a graph (its backward may be broken), the reference engine's Value builds it instead.
     """
-    Ref = reference("engine")
-    while True:
-        leaves = [Ref.Value(away_from_zero(rng, -2.5, 2.5, 0.3)) for _ in range(rng.randint(2, 4))]
+    for attempt in range(1000):
+        if attempt == 300:
+            Value = reference("engine").Value
+        leaves = [Value(away_from_zero(rng, -2.5, 2.5, 0.3)) for _ in range(rng.randint(2, 4))]
         nodes = list(leaves)
         lines = [f"x{i} = Value({leaf.data})" for i, leaf in enumerate(leaves)]
         names = [f"x{i}" for i in range(len(leaves))]
@@ -648,6 +668,7 @@ def viz_graph(rng):
             and max(uses.values()) >= 2
         ):
             return root, values, "; ".join(lines + [f"{names[-1]}.backward()"])
+    raise RuntimeError("no graph with distinguishable labels was found")
 
 
 def dot_failure(en, ko, **params):
@@ -791,16 +812,18 @@ def to_dot_function():
 
 def test_to_dot_draws_the_graph(rng):
     to_dot = to_dot_function()
+    Value = value_class()
     for _ in range(3):
-        root, values, expr = viz_graph(rng)
+        root, values, expr = viz_graph(rng, Value)
         check_dot(to_dot(root), root, expr)
 
 
 def test_to_dot_of_a_single_value(rng):
     to_dot = to_dot_function()
-    Ref = reference("engine")
+    Value = value_class()
     x = away_from_zero(rng, -50, 50, 1)
-    check_dot(to_dot(Ref.Value(x)), Ref.Value(x), f"to_dot(Value({x}))")
+    v = Value(x)
+    check_dot(to_dot(v), v, f"to_dot(Value({x}))")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import math
 import random
 from contextlib import contextmanager
 
+from tinygrad_learn.suitekit import value_class
 from tinygrad_learn.testkit import (
     Msg,
     expect_close,
@@ -33,10 +34,6 @@ XOR_POINTS = [([0.0, 0.0], -1.0), ([0.0, 1.0], 1.0), ([1.0, 0.0], 1.0), ([1.0, 1
 def nn_parts(*names):
     nn = learner("nn")
     return [need(nn, name) for name in names]
-
-
-def value_class():
-    return need(learner("engine"), "Value")
 
 
 @contextmanager

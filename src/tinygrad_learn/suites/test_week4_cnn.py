@@ -1,0 +1,367 @@
+"""Week 4, a convolutional network: conv2d by im2col, max pooling, flatten, and a CNN that learns shapes.
+
+Forward passes are compared with a direct convolution written in numpy, gradients with central
+differences; conv2d must also run in time comparable to the course's im2col version, which a
+Python loop over output pixels cannot.
+"""
+
+import time
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from tinygrad_learn.testkit import Msg, expect_grads, expect_type, fail, fail_with, learner, need, reference
+
+H = 1e-6
+GRAD_TOL = 1e-5
+TRAIN_SECONDS = 30
+ACCURACY = 0.9
+
+
+def cnn():
+    return learner("cnn")
+
+
+def tensor_class():
+    return need(learner("tensor"), "Tensor")
+
+
+def expect_array(actual, expected, what, *, expr, given=None, tol=1e-9):
+    expected = np.asarray(expected, dtype=np.float64)
+    if type(actual) is not np.ndarray:
+        fail("wrong_type", what=what, expected="numpy.ndarray", got=type(actual).__name__, value=actual)
+    if actual.shape != expected.shape:
+        fail_with(
+            Msg(en="{what} has shape {got}, but it should have shape {expected} ({expr})",
+                ko="{what} 의 모양이 {got} 입니다. {expected} 이어야 합니다 ({expr})"),
+            what=what, got=str(actual.shape), expected=str(expected.shape), expr=expr,
+        )  # fmt: skip
+    wrong = ~(np.abs(actual - expected) <= tol * np.maximum(1.0, np.maximum(np.abs(actual), np.abs(expected))))
+    if wrong.any():
+        index = tuple(int(i) for i in np.argwhere(wrong)[0])
+        fail(
+            "wrong_value",
+            what=f"{what}[{', '.join(map(str, index))}]",
+            expected=float(expected[index]),
+            got=float(actual[index]),
+            expr=expr,
+            given=given or {},
+        )
+
+
+def expect_grad(tensor, expected, name, *, expr, given):
+    grad = tensor.grad
+    if type(grad) is not np.ndarray:
+        fail("wrong_type", what=f"{name}.grad", expected="numpy.ndarray", got=type(grad).__name__, value=grad)
+    if grad.shape != expected.shape:
+        fail_with(
+            Msg(en="{name}.grad has shape {got}, but {name} has shape {expected} ({expr})",
+                ko="{name}.grad 의 모양은 {got} 인데 {name} 의 모양은 {expected} 입니다 ({expr})"),
+            name=name, got=str(grad.shape), expected=str(expected.shape), expr=expr,
+        )  # fmt: skip
+    wrong = ~(np.abs(grad - expected) <= GRAD_TOL * np.maximum(1.0, np.maximum(np.abs(grad), np.abs(expected))))
+    if wrong.any():
+        order = np.argsort(-np.where(wrong, np.abs(grad - expected), -1.0), axis=None)[:6]
+        autograd, numeric = {}, {}
+        for flat in order:
+            index = np.unravel_index(flat, grad.shape)
+            label = f"{name}[{', '.join(str(int(i)) for i in index)}]"
+            autograd[label] = float(grad[index])
+            numeric[label] = float(expected[index])
+        expect_grads(autograd, numeric, expr=expr, given=given, tol=GRAD_TOL)
+
+
+def numeric_grads(f, arrays):
+    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    grads = []
+    for a in arrays:
+        grad = np.zeros_like(a)
+        for index in np.ndindex(a.shape):
+            old = a[index]
+            a[index] = old + H
+            up = f(*arrays)
+            a[index] = old - H
+            down = f(*arrays)
+            a[index] = old
+            grad[index] = (up - down) / (2 * H)
+        grads.append(grad)
+    return grads
+
+
+def conv_direct(x, w, b, stride, padding):
+    """The definition, one output pixel at a time (slow, but plainly right)."""
+    n, _, height, width = x.shape
+    f, _, kh, kw = w.shape
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    oh, ow = (height + 2 * padding - kh) // stride + 1, (width + 2 * padding - kw) // stride + 1
+    out = np.zeros((n, f, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            patch = x[:, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
+            out[:, :, i, j] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3]))
+    return out if b is None else out + b[:, None, None]
+
+
+def conv_fast(x, w, b, stride, padding):
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    windows = sliding_window_view(x, w.shape[2:], axis=(2, 3))[:, :, ::stride, ::stride]
+    out = np.einsum("nchwij,fcij->nfhw", windows, w)
+    return out if b is None else out + b[:, None, None]
+
+
+def pool_direct(x, k, stride):
+    n, c, height, width = x.shape
+    oh, ow = (height - k) // stride + 1, (width - k) // stride + 1
+    out = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            out[:, :, i, j] = x[:, :, i * stride : i * stride + k, j * stride : j * stride + k].max(axis=(2, 3))
+    return out
+
+
+def distinct(g, shape):
+    count = int(np.prod(shape))
+    return (g.permutation(count) * 0.1 + g.uniform(-0.04, 0.04, count) - count * 0.05).reshape(shape)
+
+
+def conv_cases(g):
+    cases = [((1, 1, 4, 4), (1, 1, 3, 3), 1, 0, True), ((2, 2, 5, 4), (3, 2, 2, 3), 1, 1, True),
+             ((1, 3, 6, 5), (2, 3, 3, 3), 2, 1, False), ((2, 1, 5, 5), (2, 1, 1, 1), 2, 0, True)]  # fmt: skip
+    for _ in range(2):
+        c, f = int(g.integers(1, 4)), int(g.integers(1, 4))
+        kh, kw = int(g.integers(1, 4)), int(g.integers(1, 4))
+        height, width = int(g.integers(max(kh, 3), 7)), int(g.integers(max(kw, 3), 7))
+        shape = (int(g.integers(1, 3)), c, height, width)
+        cases.append((shape, (f, c, kh, kw), int(g.integers(1, 3)), int(g.integers(0, 3)), bool(g.random() < 0.7)))
+    return cases
+
+
+def describe(x_shape, w_shape, stride, padding, bias):
+    call = f"out = conv2d(x, w{', b' if bias else ''}, stride={stride}, padding={padding})"
+    return call, {"x": f"shape {x_shape}", "w": f"shape {w_shape}"}
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_conv2d_forward(seed):
+    conv2d = need(cnn(), "conv2d")
+    Tensor = tensor_class()
+    g = np.random.default_rng(seed)
+    for x_shape, w_shape, stride, padding, bias in conv_cases(g):
+        x, w, b = g.normal(size=x_shape), g.normal(size=w_shape), g.normal(size=w_shape[0])
+        expr, given = describe(x_shape, w_shape, stride, padding, bias)
+        if bias:
+            out = conv2d(Tensor(x), Tensor(w), Tensor(b), stride=stride, padding=padding)
+        else:
+            out = conv2d(Tensor(x), Tensor(w), stride=stride, padding=padding)
+        expect_type(out, Tensor, expr)
+        expect_array(
+            out.data, conv_direct(x, w, b if bias else None, stride, padding), "out.data", expr=expr, given=given
+        )
+
+
+def test_conv2d_gradients(seed):
+    conv2d = need(cnn(), "conv2d")
+    Tensor = tensor_class()
+    g = np.random.default_rng(seed)
+    for x_shape, w_shape, stride, padding, bias in conv_cases(g):
+        x, w, b = g.normal(size=x_shape), g.normal(size=w_shape), g.normal(size=w_shape[0])
+        expr, given = describe(x_shape, w_shape, stride, padding, bias)
+        tx, tw, tb = Tensor(x.copy()), Tensor(w.copy()), Tensor(b.copy())
+        out = (
+            conv2d(tx, tw, tb, stride=stride, padding=padding)
+            if bias
+            else conv2d(tx, tw, stride=stride, padding=padding)
+        )
+        upstream = g.normal(size=np.shape(out.data))
+        out.backward(upstream.copy())
+        expr += "; out.backward(g)"
+        if bias:
+            numeric = numeric_grads(
+                lambda p, q, r, s=stride, pad=padding, u=upstream: float(np.sum(conv_fast(p, q, r, s, pad) * u)),
+                [x, w, b],
+            )
+            checks = [(tx, "x"), (tw, "w"), (tb, "b")]
+        else:
+            numeric = numeric_grads(
+                lambda p, q, s=stride, pad=padding, u=upstream: float(np.sum(conv_fast(p, q, None, s, pad) * u)),
+                [x, w],
+            )
+            checks = [(tx, "x"), (tw, "w")]
+        for (tensor, name), grad in zip(checks, numeric, strict=True):
+            expect_grad(tensor, grad, name, expr=expr, given=given)
+
+
+def test_conv2d_has_no_loop_over_pixels(seed):
+    conv2d = need(cnn(), "conv2d")
+    Tensor = tensor_class()
+    ours = reference("cnn")
+    g = np.random.default_rng(seed)
+    x, w, b = g.normal(size=(2, 1, 128, 128)), g.normal(size=(2, 1, 3, 3)), g.normal(size=2)
+
+    def timed(conv, tensor):
+        tx, tw, tb = tensor(x), tensor(w), tensor(b)
+        start = time.perf_counter()
+        out = conv(tx, tw, tb, padding=1)
+        out.backward(np.ones(np.shape(out.data)))
+        return time.perf_counter() - start
+
+    timed(conv2d, Tensor)
+    timed(ours.conv2d, ours.Tensor)
+    yours, course = [], []
+    for _ in range(3):
+        yours.append(timed(conv2d, Tensor))
+        course.append(timed(ours.conv2d, ours.Tensor))
+    if min(yours) > 10 * min(course) + 0.02:
+        fail_with(
+            Msg(
+                en="conv2d forward and backward on x of shape (2, 1, 128, 128) took {yours} ms; the course's "
+                "im2col version takes {course} ms. A Python loop over output pixels is far too slow: gather "
+                "every window at once (im2col) and do one matrix product",
+                ko="(2, 1, 128, 128) 모양의 x 에 대한 conv2d 순전파와 역전파가 {yours} ms 걸렸습니다. 코스의 "
+                "im2col 버전은 {course} ms 입니다. 출력 픽셀마다 도는 파이썬 반복문은 너무 느립니다. 모든 창을 "
+                "한 번에 모아(im2col) 행렬 곱 한 번으로 계산하세요",
+            ),
+            yours=round(min(yours) * 1000, 1),
+            course=round(min(course) * 1000, 1),
+        )
+
+
+def test_max_pool2d(seed):
+    max_pool2d = need(cnn(), "max_pool2d")
+    Tensor = tensor_class()
+    g = np.random.default_rng(seed)
+    shapes = [(1, 1, 4, 4), (2, 3, 5, 7), (1, 2, int(g.integers(4, 8)), int(g.integers(4, 8)))]
+    for shape in shapes:
+        for kernel, stride in ((2, None), (3, 1), (2, 1), (3, 2)):
+            x = distinct(g, shape)
+            expr = f"out = max_pool2d(x, {kernel})" if stride is None else f"out = max_pool2d(x, {kernel}, {stride})"
+            given = {"x": f"shape {shape}"}
+            tx = Tensor(x.copy())
+            out = max_pool2d(tx, kernel) if stride is None else max_pool2d(tx, kernel, stride)
+            expect_type(out, Tensor, expr)
+            step = stride or kernel
+            expect_array(out.data, pool_direct(x, kernel, step), "out.data", expr=expr, given=given)
+            upstream = g.normal(size=np.shape(out.data))
+            out.backward(upstream.copy())
+            (numeric,) = numeric_grads(
+                lambda v, k=kernel, s=step, u=upstream: float(np.sum(pool_direct(v, k, s) * u)), [x]
+            )
+            expect_grad(tx, numeric, "x", expr=expr + "; out.backward(g)", given=given)
+
+
+def test_flatten(seed):
+    flatten = need(cnn(), "flatten")
+    Tensor = tensor_class()
+    g = np.random.default_rng(seed)
+    shape = (int(g.integers(1, 4)), int(g.integers(1, 4)), int(g.integers(2, 5)), int(g.integers(2, 5)))
+    x = g.normal(size=shape)
+    tx = Tensor(x.copy())
+    out = flatten(tx)
+    expect_type(out, Tensor, "out = flatten(x)")
+    expect_array(out.data, x.reshape(shape[0], -1), "out.data", expr="out = flatten(x)", given={"x": f"shape {shape}"})
+    upstream = g.normal(size=(shape[0], int(np.prod(shape[1:]))))
+    out.backward(upstream.copy())
+    expect_grad(
+        tx, upstream.reshape(shape), "x", expr="out = flatten(x); out.backward(g)", given={"x": f"shape {shape}"}
+    )
+
+
+def test_layers_chain_into_a_network(seed):
+    module = cnn()
+    conv2d, max_pool2d, flatten = need(module, "conv2d"), need(module, "max_pool2d"), need(module, "flatten")
+    tensor = learner("tensor")
+    Tensor, cross_entropy = need(tensor, "Tensor"), need(tensor, "cross_entropy")
+    g = np.random.default_rng(seed)
+    x = g.normal(size=(3, 1, 6, 6))
+    w1, b1 = g.normal(size=(2, 1, 3, 3)), g.normal(size=2) * 0.1
+    w2, b2 = g.normal(size=(3, 2, 2, 2)), g.normal(size=3) * 0.1
+    w3 = g.normal(size=(12, 4))
+    targets = g.integers(0, 4, 3)
+
+    def forward_np(p1, q1, p2, q2, p3):
+        h = pool_direct(np.maximum(conv_fast(x, p1, q1, 1, 1), 0), 2, 2)
+        h = np.maximum(conv_fast(h, p2, q2, 1, 0), 0).reshape(3, -1)
+        logits = h @ p3
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -log_probs[np.arange(3), targets].mean()
+
+    params = [Tensor(a.copy()) for a in (w1, b1, w2, b2, w3)]
+    h = max_pool2d(conv2d(Tensor(x), params[0], params[1], padding=1).relu(), 2)
+    h = flatten(conv2d(h, params[2], params[3]).relu())
+    loss = cross_entropy(h @ params[4], targets)
+    loss.backward()
+    expr = (
+        "loss = cross_entropy(flatten(conv2d(max_pool2d(conv2d(x, w1, b1, padding=1).relu(), 2), w2, b2)"
+        ".relu()) @ w3, targets); loss.backward()"
+    )
+    given = {"x": "shape (3, 1, 6, 6)", "w1": "shape (2, 1, 3, 3)", "w2": "shape (3, 2, 2, 2)", "w3": "shape (12, 4)"}
+    expect_array(np.asarray(loss.data), forward_np(w1, b1, w2, b2, w3), "loss.data", expr=expr, given=given)
+    numeric = numeric_grads(lambda *ps: float(forward_np(*ps)), [w1, b1, w2, b2, w3])
+    for tensor_param, grad, name in zip(params, numeric, ("w1", "b1", "w2", "b2", "w3"), strict=True):
+        expect_grad(tensor_param, grad, name, expr=expr, given=given)
+
+
+def make_shapes(n, seed):
+    """The course's shapes data set (the same generator as make_shapes in exercises/cnn.py)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 4, n)
+    images = np.zeros((n, 1, 8, 8))
+    for image, label in zip(images[:, 0], labels, strict=True):
+        if label < 2:
+            length = rng.integers(3, 7)
+            row, col = rng.integers(0, 8), rng.integers(0, 9 - length)
+            if label == 0:
+                image[row, col : col + length] = 1
+            else:
+                image[col : col + length, row] = 1
+        elif label == 2:
+            arm = rng.integers(1, 3)
+            row, col = rng.integers(arm, 8 - arm, size=2)
+            image[row, col - arm : col + arm + 1] = 1
+            image[row - arm : row + arm + 1, col] = 1
+        else:
+            side = rng.integers(3, 6)
+            row, col = rng.integers(0, 9 - side, size=2)
+            image[row : row + side, col : col + side] = 1
+            image[row + 1 : row + side - 1, col + 1 : col + side - 1] = 0
+    images *= rng.uniform(0.7, 1.0, (n, 1, 1, 1))
+    images += rng.normal(0, 0.2, images.shape)
+    return images, labels
+
+
+def test_a_small_cnn_learns_the_shapes(seed):
+    train_cnn = need(cnn(), "train_cnn")
+    Tensor = tensor_class()
+    train_images, train_labels = make_shapes(1500, seed)
+    test_images, test_labels = make_shapes(400, seed + 1)
+    start = time.perf_counter()
+    model = train_cnn(train_images.copy(), train_labels.copy(), seed=seed)
+    seconds = time.perf_counter() - start
+    logits = model(Tensor(test_images))
+    expect_type(logits, Tensor, "model(Tensor(images))")
+    if np.shape(logits.data) != (400, 4):
+        fail(
+            "wrong_value",
+            what="model(Tensor(images)).data.shape",
+            expected=str((400, 4)),
+            got=str(np.shape(logits.data)),
+            expr="images of shape (400, 1, 8, 8), 4 classes",
+            given={},
+        )
+    accuracy = float(np.mean(np.argmax(logits.data, axis=1) == test_labels))
+    if accuracy < ACCURACY:
+        fail_with(
+            Msg(en="after train_cnn(1500 images) the model classifies {accuracy} of 400 new images correctly; it "
+                "needs at least {needed}", ko="train_cnn(이미지 1500 장) 뒤 모델이 새 이미지 400 장 중 {accuracy} "
+                "를 맞혔습니다. 적어도 {needed} 는 맞혀야 합니다"),
+            accuracy=f"{accuracy:.1%}", needed=f"{ACCURACY:.0%}",
+        )  # fmt: skip
+    if seconds > TRAIN_SECONDS:
+        fail_with(
+            Msg(en="train_cnn took {seconds} s; it must finish within {limit} s (the course's takes a few)",
+                ko="train_cnn 이 {seconds} 초 걸렸습니다. {limit} 초 안에 끝나야 합니다 (코스의 버전은 몇 초)"),
+            seconds=round(seconds, 1), limit=TRAIN_SECONDS,
+        )  # fmt: skip

@@ -1,0 +1,305 @@
+"""Week 4, a recurrent network: a tanh RNN cell, backpropagation through time, sine waves continued.
+
+The gradients of an unrolled sequence are compared with central differences on a short
+sequence and with backpropagation through time written out in numpy on a 60-step one.
+"""
+
+import time
+
+import numpy as np
+
+from tinygrad_learn.testkit import Msg, expect_grads, expect_type, fail, fail_with, learner, need
+
+H = 1e-6
+GRAD_TOL = 1e-5
+TRAIN_SECONDS = 30
+MSE_LIMIT = 0.005
+WARM_UP = 10
+
+
+def rnn():
+    return learner("rnn")
+
+
+def tensor_class():
+    return need(learner("tensor"), "Tensor")
+
+
+def expect_array(actual, expected, what, *, expr, given=None, tol=1e-9):
+    expected = np.asarray(expected, dtype=np.float64)
+    if type(actual) is not np.ndarray:
+        fail("wrong_type", what=what, expected="numpy.ndarray", got=type(actual).__name__, value=actual)
+    if actual.shape != expected.shape:
+        fail_with(
+            Msg(en="{what} has shape {got}, but it should have shape {expected} ({expr})",
+                ko="{what} 의 모양이 {got} 입니다. {expected} 이어야 합니다 ({expr})"),
+            what=what, got=str(actual.shape), expected=str(expected.shape), expr=expr,
+        )  # fmt: skip
+    wrong = ~(np.abs(actual - expected) <= tol * np.maximum(1.0, np.maximum(np.abs(actual), np.abs(expected))))
+    if wrong.any():
+        index = tuple(int(i) for i in np.argwhere(wrong)[0])
+        fail(
+            "wrong_value",
+            what=f"{what}[{', '.join(map(str, index))}]",
+            expected=float(expected[index]),
+            got=float(actual[index]),
+            expr=expr,
+            given=given or {},
+        )
+
+
+def expect_grad(tensor, expected, name, *, expr, given, tol=GRAD_TOL):
+    grad = tensor.grad
+    if type(grad) is not np.ndarray:
+        fail("wrong_type", what=f"{name}.grad", expected="numpy.ndarray", got=type(grad).__name__, value=grad)
+    if grad.shape != expected.shape:
+        fail_with(
+            Msg(en="{name}.grad has shape {got}, but {name} has shape {expected} ({expr})",
+                ko="{name}.grad 의 모양은 {got} 인데 {name} 의 모양은 {expected} 입니다 ({expr})"),
+            name=name, got=str(grad.shape), expected=str(expected.shape), expr=expr,
+        )  # fmt: skip
+    wrong = ~(np.abs(grad - expected) <= tol * np.maximum(1.0, np.maximum(np.abs(grad), np.abs(expected))))
+    if wrong.any():
+        order = np.argsort(-np.where(wrong, np.abs(grad - expected), -1.0), axis=None)[:6]
+        autograd, numeric = {}, {}
+        for flat in order:
+            index = np.unravel_index(flat, grad.shape)
+            label = f"{name}[{', '.join(str(int(i)) for i in index)}]"
+            autograd[label] = float(grad[index])
+            numeric[label] = float(expected[index])
+        expect_grads(autograd, numeric, expr=expr, given=given, tol=tol)
+
+
+def numeric_grads(f, arrays):
+    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    grads = []
+    for a in arrays:
+        grad = np.zeros_like(a)
+        for index in np.ndindex(a.shape):
+            old = a[index]
+            a[index] = old + H
+            up = f(*arrays)
+            a[index] = old - H
+            down = f(*arrays)
+            a[index] = old
+            grad[index] = (up - down) / (2 * H)
+        grads.append(grad)
+    return grads
+
+
+def run_np(w_xh, w_hh, b, h, xs):
+    states = []
+    for x in xs:
+        h = np.tanh(x @ w_xh + h @ w_hh + b)
+        states.append(h)
+    return states
+
+
+def bptt_np(w_xh, w_hh, b, h0, xs, upstream):
+    """Backpropagation through time, written out: the gradients of sum_t sum(h_t * upstream[t])."""
+    states = run_np(w_xh, w_hh, b, h0, xs)
+    grads = [np.zeros_like(w_xh), np.zeros_like(w_hh), np.zeros_like(b)]
+    carried = np.zeros_like(h0)
+    for t in reversed(range(len(xs))):
+        dz = (upstream[t] + carried) * (1 - states[t] ** 2)
+        previous = states[t - 1] if t else h0
+        grads[0] += xs[t].T @ dz
+        grads[1] += previous.T @ dz
+        grads[2] += dz.sum(axis=0)
+        carried = dz @ w_hh.T
+    return grads + [carried]
+
+
+def cell_with(module, g, inputs, hidden, long_memory=False):
+    """A learner RNNCell whose weights are set to known random values (returned too).
+
+    With long_memory, W_hh is a rotation: the state neither dies out nor explodes over many steps,
+    so the first steps still matter to the gradient 60 steps later.
+    """
+    RNNCell = need(module, "RNNCell")
+    Tensor = tensor_class()
+    cell = RNNCell(inputs, hidden)
+    expected = {"W_xh": (inputs, hidden), "W_hh": (hidden, hidden), "b": (hidden,)}
+    values = []
+    for name, shape in expected.items():
+        param = getattr(cell, name, None)
+        if param is None:
+            fail("missing_attr", what="RNNCell", attr=name)
+        expect_type(param, Tensor, f"RNNCell({inputs}, {hidden}).{name}")
+        if np.shape(param.data) != shape:
+            fail(
+                "wrong_value",
+                what=f"RNNCell({inputs}, {hidden}).{name}.data.shape",
+                expected=str(shape),
+                got=str(np.shape(param.data)),
+                expr=f"cell = RNNCell({inputs}, {hidden})",
+                given={},
+            )
+        value = g.normal(size=shape) / np.sqrt(shape[0])
+        if long_memory:
+            value = np.linalg.qr(g.normal(size=shape))[0] if name == "W_hh" else value * 0.5
+        param.data = value.copy()
+        values.append(value)
+    return cell, values
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_cell_has_its_weights_and_computes_one_step(seed):
+    module = rnn()
+    Tensor = tensor_class()
+    g = np.random.default_rng(seed)
+    inputs, hidden, batch = int(g.integers(1, 4)), int(g.integers(2, 6)), int(g.integers(1, 4))
+    cell, (w_xh, w_hh, b) = cell_with(module, g, inputs, hidden)
+    listed = cell.parameters()
+    if sorted(map(id, listed)) != sorted(map(id, (cell.W_xh, cell.W_hh, cell.b))):
+        fail_with(
+            Msg(
+                en="cell.parameters() should be exactly [W_xh, W_hh, b], the cell's own Tensors",
+                ko="cell.parameters() 는 셀이 가진 Tensor 그대로 [W_xh, W_hh, b] 여야 합니다",
+            )
+        )
+    x, h = g.normal(size=(batch, inputs)), g.normal(size=(batch, hidden))
+    wanted = np.tanh(x @ w_xh + h @ w_hh + b)
+    given = {"x": f"shape {x.shape}", "h": f"shape {h.shape}"}
+    for expr, x_value in (("h_new = cell(x, h)   (x: a numpy array)", x), ("h_new = cell(Tensor(x), h)", Tensor(x))):
+        out = cell(x_value, Tensor(h))
+        expect_type(out, Tensor, expr)
+        expect_array(out.data, wanted, "h_new.data", expr=expr + ", h_new = tanh(x @ W_xh + h @ W_hh + b)", given=given)
+
+
+def test_unroll_returns_every_state_and_starts_from_zeros(seed):
+    module = rnn()
+    unroll = need(module, "unroll")
+    Tensor = tensor_class()
+    g = np.random.default_rng(seed)
+    steps, batch, inputs, hidden = int(g.integers(3, 7)), 2, 2, 3
+    cell, (w_xh, w_hh, b) = cell_with(module, g, inputs, hidden)
+    xs = g.normal(size=(steps, batch, inputs))
+    h0 = g.normal(size=(batch, hidden))
+    for expr, states, start in (
+        ("states = unroll(cell, xs, h0)", unroll(cell, xs, Tensor(h0)), h0),
+        ("states = unroll(cell, xs)   (h starts at zeros)", unroll(cell, xs), np.zeros((batch, hidden))),
+    ):
+        wanted = run_np(w_xh, w_hh, b, start, xs)
+        if type(states) is not list or len(states) != steps:
+            fail(
+                "wrong_value",
+                what="states",
+                expected=f"a list of {steps} Tensors",
+                got=states,
+                expr=expr,
+                given={"xs": f"shape {xs.shape}"},
+            )
+        for t, (state, value) in enumerate(zip(states, wanted, strict=False)):
+            expect_type(state, Tensor, f"states[{t}]")
+            expect_array(state.data, value, f"states[{t}].data", expr=expr, given={"xs": f"shape {xs.shape}"})
+
+
+def check_sequence(module, g, steps, expr, exact):
+    unroll = need(module, "unroll")
+    Tensor = tensor_class()
+    batch, inputs, hidden = 2, 2, 3
+    cell, (w_xh, w_hh, b) = cell_with(module, g, inputs, hidden, long_memory=exact)
+    xs = g.normal(size=(steps, batch, inputs)) * (0.3 if exact else 1.0)
+    h0 = g.normal(size=(batch, hidden)) * 0.5
+    upstream = g.normal(size=(steps, batch, hidden))
+    if exact:
+        upstream[:-1] *= 0.1  # most of the signal has to come all the way from the last step
+    start = Tensor(h0.copy())
+    states = unroll(cell, xs, start)
+    loss = (states[0] * upstream[0]).sum()
+    for state, weight in zip(states[1:], upstream[1:], strict=False):
+        loss = loss + (state * weight).sum()
+    loss.backward()
+    if exact:
+        wanted = bptt_np(w_xh, w_hh, b, h0, xs, upstream)
+    else:
+        wanted = numeric_grads(
+            lambda p, q, r, s: float(sum(np.sum(h * u) for h, u in zip(run_np(p, q, r, s, xs), upstream, strict=True))),
+            [w_xh, w_hh, b, h0],
+        )
+    given = {"xs": f"shape {xs.shape}", "h0": f"shape {h0.shape}", "hidden size": hidden}
+    for tensor, grad, name in zip(
+        (cell.W_xh, cell.W_hh, cell.b, start), wanted, ("W_xh", "W_hh", "b", "h0"), strict=True
+    ):
+        expect_grad(tensor, grad, name, expr=expr, given=given, tol=1e-7 if exact else GRAD_TOL)
+
+
+def test_gradients_through_a_short_sequence(seed):
+    g = np.random.default_rng(seed)
+    steps = int(g.integers(3, 6))
+    check_sequence(
+        rnn(),
+        g,
+        steps,
+        f"states = unroll(cell, xs, h0) over {steps} steps; "
+        "loss = sum over t of (states[t] * g[t]).sum(); loss.backward()",
+        exact=False,
+    )
+
+
+def test_backpropagation_through_60_steps(seed):
+    g = np.random.default_rng(seed)
+    check_sequence(
+        rnn(),
+        g,
+        60,
+        "states = unroll(cell, xs, h0) over 60 steps; loss = sum over t of (states[t] * g[t]).sum(); loss.backward()",
+        exact=True,
+    )
+
+
+def sine_waves(n, steps, rng):
+    """The course's sine waves (the same generator as sine_waves in exercises/rnn.py)."""
+    frequency = rng.uniform(0.1, 0.6, n)
+    phase = rng.uniform(0, 2 * np.pi, n)
+    return np.sin(np.arange(steps)[:, None] * frequency + phase)
+
+
+def test_rnn_learns_to_continue_sine_waves(seed):
+    train_rnn = need(rnn(), "train_rnn")
+    g = np.random.default_rng(seed)
+    start = time.perf_counter()
+    predict = train_rnn(seed=seed)
+    seconds = time.perf_counter() - start
+    waves = sine_waves(64, 51, g)
+    inputs = waves[:-1].copy()
+    guesses = predict(inputs)
+    expr = "predict = train_rnn(seed); predict(xs) for 64 new waves of 50 steps, xs of shape (50, 64)"
+    if type(guesses) is not np.ndarray or guesses.shape != (50, 64):
+        fail(
+            "wrong_value",
+            what="predict(xs)",
+            expected="a numpy array of shape (50, 64)",
+            got=guesses,
+            expr=expr,
+            given={},
+        )
+    error = float(np.mean((guesses[WARM_UP:] - waves[1:][WARM_UP:]) ** 2))
+    if not error < MSE_LIMIT:
+        fail_with(
+            Msg(en="after train_rnn the mean squared error of the next-sample guesses on new waves (from step "
+                "{warm_up} on) is {error}; it must be below {limit}",
+                ko="train_rnn 뒤 새 파형에서 다음 값 예측의 평균 제곱 오차가 ({warm_up} 번째 스텝부터) "
+                "{error} 입니다. {limit} 보다 작아야 합니다"),
+            warm_up=WARM_UP, error=round(error, 5), limit=MSE_LIMIT,
+        )  # fmt: skip
+    cut = int(g.integers(15, 40))
+    changed = inputs.copy()
+    changed[cut:] = g.uniform(-1, 1, changed[cut:].shape)
+    again = np.asarray(predict(changed), dtype=np.float64)
+    if not np.allclose(again[:cut], guesses[:cut], rtol=1e-9, atol=1e-9):
+        fail_with(
+            Msg(en="predict(xs)[t] must use only xs[0..t]: changing xs from step {cut} on changed earlier guesses",
+                ko="predict(xs)[t] 는 xs[0..t] 만 써야 합니다. {cut} 번째 스텝부터 xs 를 바꿨더니 그 앞의 예측이 "
+                "바뀌었습니다"),
+            cut=cut,
+        )  # fmt: skip
+    if seconds > TRAIN_SECONDS:
+        fail_with(
+            Msg(en="train_rnn took {seconds} s; it must finish within {limit} s (the course's takes a few)",
+                ko="train_rnn 이 {seconds} 초 걸렸습니다. {limit} 초 안에 끝나야 합니다 (코스의 버전은 몇 초)"),
+            seconds=round(seconds, 1), limit=TRAIN_SECONDS,
+        )  # fmt: skip
