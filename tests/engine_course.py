@@ -19,9 +19,7 @@ REFERENCE_ENGINE = REPO_ROOT / "solutions" / "engine.py"
 STUB_ENGINE = REPO_ROOT / "exercises" / "engine.py"
 
 
-def make_engine_course(
-    target: Path, extra_manifest: str = "", extra_files: dict[str, str] | None = None
-) -> Path:
+def make_engine_course(target: Path, extra_manifest: str = "", extra_files: dict[str, str] | None = None) -> Path:
     shutil.copytree(FIXTURE_COURSE, target, ignore=shutil.ignore_patterns("__pycache__"))
     for name, text in (extra_files or {}).items():
         (target / name).write_text(text, encoding="utf-8")

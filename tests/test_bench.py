@@ -13,7 +13,7 @@ from tinygrad_learn.paths import Workspace
 from .conftest import run_cli
 from .engine_course import REFERENCE_ENGINE, engine_workspace, replace_backward
 
-RECURSIVE_BACKWARD = '''    def backward(self):
+RECURSIVE_BACKWARD = """    def backward(self):
         topo = []
         visited = set()
 
@@ -28,9 +28,9 @@ RECURSIVE_BACKWARD = '''    def backward(self):
         self.grad = 1.0
         for node in reversed(topo):
             node._backward()
-'''
+"""
 
-QUADRATIC_BACKWARD = '''    def backward(self):
+QUADRATIC_BACKWARD = """    def backward(self):
         topo = []
         stack = [(self, False)]
         while stack:
@@ -46,12 +46,12 @@ QUADRATIC_BACKWARD = '''    def backward(self):
         self.grad = 1.0
         for node in reversed(topo):
             node._backward()
-'''
+"""
 
-ENDLESS_BACKWARD = '''    def backward(self):
+ENDLESS_BACKWARD = """    def backward(self):
         while True:
             pass
-'''
+"""
 
 
 @pytest.fixture

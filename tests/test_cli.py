@@ -172,7 +172,9 @@ def test_init_creates_and_never_overwrites(cli: CliRunner, fixture_course: objec
     assert (target / "exercises" / "mathy.py").read_text(encoding="utf-8") == "# my work\n"
 
 
-def test_korean_from_option_environment_and_locale(cli: CliRunner, workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_korean_from_option_environment_and_locale(
+    cli: CliRunner, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     expected = "지금 alpha · 두 배 단계입니다"
     assert expected in run_cli(cli, "--lang", "ko").output
     monkeypatch.setenv("TINYGRAD_LEARN_LANG", "ko")
@@ -207,7 +209,9 @@ def test_newer_progress_file_exits_2(cli: CliRunner, workspace: Workspace) -> No
     assert result.exit_code == 2 and "newer tinygrad-learn" in result.output
 
 
-def test_broken_manifest_exits_2_naming_the_key(cli: CliRunner, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_broken_manifest_exits_2_naming_the_key(
+    cli: CliRunner, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import shutil
 
     from .conftest import FIXTURE_COURSE
@@ -245,3 +249,13 @@ def test_version(cli: CliRunner) -> None:
 
     result = run_cli(cli, "--version")
     assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_a_verdict_that_cannot_be_saved_is_still_shown(cli: CliRunner, solved: Workspace) -> None:
+    lock = solved.progress_file.with_name(solved.progress_file.name + ".lock")
+    lock.unlink(missing_ok=True)
+    lock.mkdir()
+    result = run_cli(cli, "check", "alpha")
+    assert "alpha passed" in result.output
+    assert "Cannot save progress" in result.output
+    assert result.exit_code == 2

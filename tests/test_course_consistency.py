@@ -48,7 +48,8 @@ def test_every_checkpoint_fails_on_the_stubs_saying_what_to_do(
         messages = [
             test["failure"]["params"].get("message", "")
             for test in report["tests"]
-            if test["failure"] and test["failure"]["key"] == "exception"
+            if test["failure"]
+            and test["failure"]["key"] == "exception"
             and test["failure"]["params"]["type"] == "NotImplementedError"
         ]
         assert messages, f"{checkpoint_id}: no failure points at a stub to write"

@@ -34,8 +34,28 @@ VECTORS_PER_COMMAND = 30
 # Root options that would change the shell set-up of whoever runs the tests.
 NEVER_FUZZED = {"install_completion", "show_completion", "version"}
 JUNK = [
-    "", " ", "학습 폴더", "a b", "..", "/", "~", "é", "'\"", "{0}{}%s", "$(echo hi)", "\u202e", "9" * 40,
-    "1e309", "nan", "x" * 3000, "\t\n", "../../etc/passwd", "step 2", "C:\\Users", "-", "🙂",
+    "",
+    " ",
+    "학습 폴더",
+    "a b",
+    "..",
+    "/",
+    "~",
+    "é",
+    "'\"",
+    "{0}{}%s",
+    "$(echo hi)",
+    "\u202e",
+    "9" * 40,
+    "1e309",
+    "nan",
+    "x" * 3000,
+    "\t\n",
+    "../../etc/passwd",
+    "step 2",
+    "C:\\Users",
+    "-",
+    "🙂",
 ]
 NOT_NUMBERS = ["abc", "", "1,5", "0x10", "½", "--", "1e5e5"]
 INTERNAL_ERROR = "Something went wrong inside"
@@ -145,8 +165,14 @@ def test_every_command_explains_a_missing_workspace(
 
 @pytest.mark.parametrize(
     "damage",
-    [b"{{{ not yaml", b"format_version: 99\ncheckpoints: []\nmedals: []\n", b"\xff\xfe broken", b"- a list\n", None,
-     b"format_version: 1\ncheckpoints:\n  - id: alpha\n    title: {en: x, ko: y}\nmedals: []\n"],
+    [
+        b"{{{ not yaml",
+        b"format_version: 99\ncheckpoints: []\nmedals: []\n",
+        b"\xff\xfe broken",
+        b"- a list\n",
+        None,
+        b"format_version: 1\ncheckpoints:\n  - id: alpha\n    title: {en: x, ko: y}\nmedals: []\n",
+    ],
 )
 def test_a_broken_manifest_is_a_clean_usage_error(
     damage: bytes | None, cli: CliRunner, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -192,7 +218,13 @@ def test_odd_but_valid_input_works(
 def run_module(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tinygrad_learn", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, encoding="utf-8", timeout=120, stdin=subprocess.DEVNULL,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )
 
 

@@ -54,7 +54,9 @@ def test_korean_texts_are_korean() -> None:
     hangul = re.compile(r"[\uac00-\ud7a3]")
     language_neutral = {"failure.raised"}
     untranslated = [
-        key for key, text in korean.items() if len(text) > 12 and not hangul.search(text) and key not in language_neutral
+        key
+        for key, text in korean.items()
+        if len(text) > 12 and not hangul.search(text) and key not in language_neutral
     ]
     assert untranslated == []
 
@@ -82,3 +84,12 @@ def test_course_text_exists_in_both_languages(real_course: Course) -> None:
             assert checkpoint.title.get(language).strip()
             assert all(hint.get(language).strip() for hint in checkpoint.hints)
         assert all("TODO" not in hint.en and "TODO" not in hint.ko for hint in checkpoint.hints), checkpoint.id
+
+
+def test_hint_code_survives_markdown(real_course: Course) -> None:
+    """Hints are rendered as Markdown: a bare __init__ or a**b would turn into bold text."""
+    for checkpoint in real_course.checkpoints:
+        for level, hint in enumerate(checkpoint.hints, start=1):
+            for language in LANGUAGES:
+                prose = re.sub(r"`[^`]*`", "", hint.get(language))
+                assert not re.search(r"__\w+__|\*\*", prose), (checkpoint.id, level, language)

@@ -17,7 +17,18 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out), str(REPO_ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            str(REPO_ROOT),
+        ],
         check=True,
         capture_output=True,
     )
@@ -53,7 +64,10 @@ def test_installed_wheel_inits_a_workspace_that_can_be_checked(wheel: Path, tmp_
 
     imported = subprocess.run(
         [sys.executable, "-c", "import tinygrad_learn; print(tinygrad_learn.__file__)"],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert Path(imported.stdout.strip()).is_relative_to(unpacked)
     created = tool("init", "my course")

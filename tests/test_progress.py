@@ -18,7 +18,12 @@ from tinygrad_learn.progress import Entry, ProgressStore
 def bump(workspace_root: str, key: str, times: int) -> None:
     store = ProgressStore(Workspace(Path(workspace_root)))
     for _ in range(times):
-        store.update(lambda entries: {**entries, key: replace(entries.get(key, Entry()), attempts=entries.get(key, Entry()).attempts + 1)})
+        store.update(
+            lambda entries: {
+                **entries,
+                key: replace(entries.get(key, Entry()), attempts=entries.get(key, Entry()).attempts + 1),
+            }
+        )
 
 
 def test_a_new_workspace_has_an_empty_readable_file(workspace: Workspace) -> None:
@@ -38,8 +43,14 @@ def test_round_trip(workspace: Workspace) -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    [b"{{{ not yaml", b"\xff\xfe\x00garbage", b"- just\n- a list\n", b"checkpoints: 7\nschema_version: 1\n",
-     b"schema_version: 1\ncheckpoints:\n  alpha: {status: maybe}\n", b"schema_version: one\n"],
+    [
+        b"{{{ not yaml",
+        b"\xff\xfe\x00garbage",
+        b"- just\n- a list\n",
+        b"checkpoints: 7\nschema_version: 1\n",
+        b"schema_version: 1\ncheckpoints:\n  alpha: {status: maybe}\n",
+        b"schema_version: one\n",
+    ],
 )
 def test_a_damaged_file_is_moved_aside_and_never_deleted(workspace: Workspace, damage: bytes) -> None:
     workspace.progress_file.write_bytes(damage)
@@ -66,9 +77,7 @@ def test_an_unversioned_draft_is_migrated(workspace: Workspace) -> None:
 def test_concurrent_writers_lose_no_update(workspace: Workspace) -> None:
     writers, times = 8, 15
     context = multiprocessing.get_context("spawn")
-    processes = [
-        context.Process(target=bump, args=(str(workspace.root), f"key{i % 2}", times)) for i in range(writers)
-    ]
+    processes = [context.Process(target=bump, args=(str(workspace.root), f"key{i % 2}", times)) for i in range(writers)]
     for process in processes:
         process.start()
     for process in processes:

@@ -170,9 +170,7 @@ def test_a_writer_killed_inside_the_write_leaves_the_previous_file(
 # Damage, schemas, and what the learner is told.
 
 
-def test_a_damaged_file_is_moved_aside_and_the_learner_told_how_to_rebuild(
-    cli: CliRunner, solved: Workspace
-) -> None:
+def test_a_damaged_file_is_moved_aside_and_the_learner_told_how_to_rebuild(cli: CliRunner, solved: Workspace) -> None:
     damage = b"schema_version: 1\ncheckpoints: {alpha: {status: passed, first_passed: 2024-99-99}}\n"
     solved.progress_file.write_bytes(damage)
     result = run_cli(cli, "progress")

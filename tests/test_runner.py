@@ -109,7 +109,7 @@ def test_printed_pass_lines_are_not_believed(fixture_course: Course, workspace: 
     fake = (
         "import sys\n"
         "print('2 passed in 0.01s')\n"
-        "sys.__stdout__.write('{\"kind\": \"finish\", \"exitstatus\": 0}\\n')\n"
+        'sys.__stdout__.write(\'{"kind": "finish", "exitstatus": 0}\\n\')\n'
         "def double(x):\n    return 0\n"
     )
     write_mathy(workspace, fake)

@@ -40,7 +40,7 @@ GAMMA = """
       - {en: "Three.", ko: "셋."}
 """
 
-GAMMA_SUITE = '''
+GAMMA_SUITE = """
 from tinygrad_learn.testkit import expect_grads, learner, need
 
 
@@ -53,7 +53,7 @@ def test_product_gradients(rng):
     d = 1 - math.tanh(x * y) ** 2
     expect_grads({"a": a.grad, "b": b.grad}, {"a": d * y, "b": d * x}, expr="tanh(a * b)",
                  given={"a": x, "b": y}, ops=["__mul__", "tanh"])
-'''
+"""
 
 
 @pytest.fixture

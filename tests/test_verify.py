@@ -46,9 +46,7 @@ def test_everything_still_passing_exits_0(cli: CliRunner, all_passed: Workspace)
     assert "All 2 checkpoints you passed still pass." in result.output
 
 
-def test_a_later_edit_that_breaks_an_earlier_checkpoint_is_a_regression(
-    cli: CliRunner, all_passed: Workspace
-) -> None:
+def test_a_later_edit_that_breaks_an_earlier_checkpoint_is_a_regression(cli: CliRunner, all_passed: Workspace) -> None:
     assert [medal["earned"] for medal in progress_json(cli)["medals"]] == [True, True]
     (all_passed.exercises / "mathy.py").write_text(BROKEN_DOUBLE, encoding="utf-8")
     assert [c["stale"] for c in progress_json(cli)["checkpoints"]] == [True, True]

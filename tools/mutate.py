@@ -214,11 +214,7 @@ def _like(new: ast.AST, old: ast.AST) -> ast.AST:
 
 
 def _is_docstring(node: ast.AST) -> bool:
-    return (
-        isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Constant)
-        and isinstance(node.value.value, str)
-    )
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
 def replacements(site: Site) -> Iterator[tuple[str, ast.AST]]:
@@ -597,9 +593,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("checkpoints", nargs="*", metavar="CHECKPOINT", help="ids (default: every one)")
     parser.add_argument("--seed", type=int, default=None, help="TINYGRAD_LEARN_SEED for every run")
     parser.add_argument("--jobs", type=int, default=2, help="suites run at the same time")
-    parser.add_argument(
-        "--limit-per-file", type=int, default=None, metavar="N", help="at most N mutants a file"
-    )
+    parser.add_argument("--limit-per-file", type=int, default=None, metavar="N", help="at most N mutants a file")
     parser.add_argument("--json", action="store_true", help="print a machine-readable report")
     parser.add_argument("--survivors", type=Path, default=SURVIVORS_FILE, help="known-equivalent survivors")
     args = parser.parse_args(argv)

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .errors import TinygradLearnError
 from .manifest import Checkpoint, Course, Medal
 from .paths import Workspace
 from .progress import FAILED, PASSED, Entry, ProgressStore, files_hash, now, suite_version
@@ -29,6 +30,8 @@ class CheckReport:
     new_medals: tuple[Medal, ...]
     unmet_requirements: tuple[str, ...]
     moved_aside: Path | None
+    save_error: TinygradLearnError | None = None
+    """Set when the verdict could not be saved: the learner still sees it, and why it was not kept."""
 
 
 def run_checkpoint(course: Course, workspace: Workspace, checkpoint: Checkpoint, seed: int | None = None) -> RunResult:
@@ -83,4 +86,8 @@ def check(course: Course, workspace: Workspace, checkpoint: Checkpoint, seed: in
     # Hash before running, so an edit made during the run never gets credited as passing.
     graded_hash = files_hash(workspace.exercises, checkpoint.files)
     result = run_checkpoint(course, workspace, checkpoint, seed)
-    return record(course, workspace, checkpoint, result, graded_hash)
+    try:
+        return record(course, workspace, checkpoint, result, graded_hash)
+    except TinygradLearnError as error:
+        outcome = Outcome.NEWLY_PASSED if result.passed else Outcome.FAILED
+        return CheckReport(checkpoint, result, outcome, (), (), None, save_error=error)

@@ -45,9 +45,7 @@ def _translate_help(command: click.Command, t: Translator, ctx: click.Context, n
     command.short_help = None
     for param in command.params:
         key = f"help.{_HELP_KEYS.get(param.name or '', param.name)}"
-        if isinstance(param, click.Option):
-            param.help = t(key)
-        elif isinstance(param, click.Argument) and hasattr(param, "help"):
+        if isinstance(param, click.Option) or isinstance(param, click.Argument) and hasattr(param, "help"):
             param.help = t(key)
     # click makes -h/--help itself, with an English text of its own.
     help_option = command.get_help_option(ctx)
@@ -239,10 +237,14 @@ def check_command(
 
         session.terminal.print_json(check_json(reports))
     elif len(reports) == 1:
-        after = session.standing(workspace)
-        session.terminal.check_report(reports[0], session.language, after.current, verbose)
+        next_checkpoint = None if reports[0].save_error else session.standing(workspace).current
+        session.terminal.check_report(reports[0], session.language, next_checkpoint, verbose)
     else:
         session.terminal.check_all(reports, len(targets))
+    save_errors = [report.save_error for report in reports if report.save_error is not None]
+    if save_errors:
+        session.terminal.error(save_errors[0])
+        raise typer.Exit(EXIT_USAGE)
     if not all(report.result.passed for report in reports):
         raise typer.Exit(EXIT_FAILED)
 

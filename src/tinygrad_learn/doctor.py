@@ -81,12 +81,19 @@ def _packages() -> list[Finding]:
             version = metadata.version(distribution)
         except (ImportError, metadata.PackageNotFoundError) as error:
             findings.append(
-                Finding("package", False, True, "doctor.package_missing", "package",
-                        {"package": distribution, "problem": type(error).__name__})
+                Finding(
+                    "package",
+                    False,
+                    True,
+                    "doctor.package_missing",
+                    "package",
+                    {"package": distribution, "problem": type(error).__name__},
+                )
             )
             continue
-        findings.append(Finding("package", True, True, "doctor.package_found", None,
-                                {"package": distribution, "version": version}))
+        findings.append(
+            Finding("package", True, True, "doctor.package_found", None, {"package": distribution, "version": version})
+        )
     return findings
 
 
@@ -96,8 +103,9 @@ def _course() -> tuple[Course | None, Finding]:
         course = load_course(root)
     except TinygradLearnError as error:
         return None, Finding("course", False, True, error.key, "course", {**error.params, "path": str(root)})
-    return course, Finding("course", True, True, "doctor.course_found",
-                           None, {"count": len(course.checkpoints), "path": str(root)})
+    return course, Finding(
+        "course", True, True, "doctor.course_found", None, {"count": len(course.checkpoints), "path": str(root)}
+    )
 
 
 def _workspace(option: Path | None) -> tuple[Workspace | None, Finding]:
@@ -123,8 +131,14 @@ def _graded_files(workspace: Workspace, course: Course | None) -> Finding:
     missing = [name for name in graded_files(course) if not (workspace.exercises / name).is_file()]
     if missing:
         owners = [c.id for c in course.checkpoints if any(name in c.files for name in missing)]
-        return Finding("files", False, True, "doctor.files_missing", "files",
-                       {"files": ", ".join(f"exercises/{name}" for name in missing), "id": owners[0]})
+        return Finding(
+            "files",
+            False,
+            True,
+            "doctor.files_missing",
+            "files",
+            {"files": ", ".join(f"exercises/{name}" for name in missing), "id": owners[0]},
+        )
     return Finding("files", True, True, "doctor.files_found", None, {"count": len(graded_files(course))})
 
 
@@ -137,12 +151,24 @@ def _progress(workspace: Workspace) -> Finding:
     try:
         snapshot = ProgressStore(workspace).inspect()
     except TinygradLearnError as error:
-        return Finding("progress", False, True, error.key, "progress_newer" if "too_new" in error.key else
-                       "progress", {**error.params, "path": str(path)})
+        return Finding(
+            "progress",
+            False,
+            True,
+            error.key,
+            "progress_newer" if "too_new" in error.key else "progress",
+            {**error.params, "path": str(path)},
+        )
     except ValueError:
         return Finding("progress", False, True, "doctor.progress_damaged", "progress", {"path": str(path)})
-    return Finding("progress", True, True, "doctor.progress_found", None,
-                   {"path": str(path), "schema": SCHEMA_VERSION, "count": len(snapshot.entries)})
+    return Finding(
+        "progress",
+        True,
+        True,
+        "doctor.progress_found",
+        None,
+        {"path": str(path), "schema": SCHEMA_VERSION, "count": len(snapshot.entries)},
+    )
 
 
 def _encoding(stream: Any) -> Finding:
@@ -152,8 +178,14 @@ def _encoding(stream: Any) -> Finding:
         ok = True
     except (UnicodeEncodeError, LookupError):
         ok = False
-    return Finding("encoding", ok, False, "doctor.encoding_utf8" if ok else "doctor.encoding_ascii",
-                   None if ok else "encoding", {"encoding": encoding})
+    return Finding(
+        "encoding",
+        ok,
+        False,
+        "doctor.encoding_utf8" if ok else "doctor.encoding_ascii",
+        None if ok else "encoding",
+        {"encoding": encoding},
+    )
 
 
 def _graphviz() -> Finding:

@@ -66,9 +66,7 @@ class SolutionReply:
     """Shown before the checkpoint passed: recorded in the progress file."""
 
 
-def reveal_solution(
-    course: Course, workspace: Workspace, checkpoint: Checkpoint, peek: bool
-) -> SolutionReply:
+def reveal_solution(course: Course, workspace: Workspace, checkpoint: Checkpoint, peek: bool) -> SolutionReply:
     """A checkpoint's reference code once it has passed; before that only by peeking, which is recorded."""
     store = ProgressStore(workspace)
     passed = store.read().entry(checkpoint.id).passed

@@ -30,9 +30,7 @@ class JournalEntry:
     """Which section of today's page this is, counted from 1."""
 
 
-def section_text(
-    t: Translator, moment: datetime, checkpoint: Checkpoint | None, language: str, number: int
-) -> str:
+def section_text(t: Translator, moment: datetime, checkpoint: Checkpoint | None, language: str, number: int) -> str:
     lines = [f"## {t('journal.section', number=number, time=moment.strftime('%H:%M'))}", ""]
     lines += [f"**{t('journal.date')}**: {moment.strftime('%Y-%m-%d')}", ""]
     lines += [f"### {t('journal.goals')}", ""]
@@ -98,6 +96,4 @@ def open_in_editor(path: Path) -> None:
     if result.problem is not None:
         raise TinygradLearnError("journal.editor_missing", editor=command[0], path=str(path))
     if result.exit_code not in (0, None):
-        raise TinygradLearnError(
-            "journal.editor_failed", editor=command[0], code=result.exit_code, path=str(path)
-        )
+        raise TinygradLearnError("journal.editor_failed", editor=command[0], code=result.exit_code, path=str(path))

@@ -230,9 +230,7 @@ def _run_in(
     suite_copy.write_bytes(source)
     token = secrets.token_hex(16)
     marker = secrets.token_hex(8)
-    env = {
-        name: value for name, value in os.environ.items() if name not in CLEARED_ENV and name not in HIDDEN_ENV
-    }
+    env = {name: value for name, value in os.environ.items() if name not in CLEARED_ENV and name not in HIDDEN_ENV}
     env.update(
         {
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
@@ -630,9 +628,7 @@ class ProgramResult:
     """None, not_found, timeout or failed (could not start)."""
 
 
-def run_program(
-    command: list[str], *, time_limit: float | None = None, interactive: bool = False
-) -> ProgramResult:
+def run_program(command: list[str], *, time_limit: float | None = None, interactive: bool = False) -> ProgramResult:
     """Run an external program: captured with a time limit, or on the learner's own terminal."""
     try:
         if interactive:

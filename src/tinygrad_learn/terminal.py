@@ -7,6 +7,7 @@ or the output is not a terminal; symbols fall back to ASCII where the encoding c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -165,7 +166,9 @@ class Terminal:
 
     # -- checking -----------------------------------------------------------------------------
 
-    def check_report(self, report: CheckReport, language: str, next_checkpoint: Checkpoint | None, verbose: bool) -> None:
+    def check_report(
+        self, report: CheckReport, language: str, next_checkpoint: Checkpoint | None, verbose: bool
+    ) -> None:
         result = report.result
         checkpoint = report.checkpoint
         if verbose:
@@ -205,7 +208,9 @@ class Terminal:
         if result.problem is not None:
             headline = self.t("check.problem_failed", id=checkpoint_id)
         else:
-            headline = self.t("check.failed", id=checkpoint_id, failed=len(result.failed_tests), count=len(result.tests))
+            headline = self.t(
+                "check.failed", id=checkpoint_id, failed=len(result.failed_tests), count=len(result.tests)
+            )
         self._line(f"{self.symbols['failed']} {headline}", "bold red")
         if report.outcome is Outcome.REGRESSED:
             self.note("check.regressed", id=checkpoint_id)
@@ -243,10 +248,8 @@ class Terminal:
             message = params.get("message") or {}
             text = str(message.get(self.language) or message.get("en") or "")
             fields = {k: _inline(v) for k, v in params.items() if k != "message"}
-            try:
+            with contextlib.suppress(KeyError, IndexError, ValueError):
                 text = text.format(**fields)
-            except (KeyError, IndexError, ValueError):
-                pass
             return Group(RichText(text), *self._context(params))
         if kind in {"skipped", "collect_error"}:
             return Group(RichText(self.t(f"failure.{kind}", **params)))
@@ -300,7 +303,9 @@ class Terminal:
             style = "red" if row.get("wrong") else ""
             diff = row.get("diff")
             diff_text = f"{diff:.3g}" if isinstance(diff, (int, float)) else str(diff)
-            table.add_row(str(row.get("name")), str(row.get("autograd")), str(row.get("numeric")), diff_text, style=style)
+            table.add_row(
+                str(row.get("name")), str(row.get("autograd")), str(row.get("numeric")), diff_text, style=style
+            )
         head = RichText(self.t("failure.grad_mismatch", expr=params.get("expr", "")))
         places = [RichText(self.t("diagnostics.backward_at"), style="bold")] if params.get("backward_at") else []
         for place in params.get("backward_at") or []:
@@ -452,9 +457,7 @@ class Terminal:
             table.add_section()
         self.out.print(table)
         self._line("")
-        growth = Table(
-            title=self.t("bench.growth_title"), title_justify="left", show_edge=False, pad_edge=False
-        )
+        growth = Table(title=self.t("bench.growth_title"), title_justify="left", show_edge=False, pad_edge=False)
         growth.add_column(self.t("bench.col_graph"))
         growth.add_column(self.t("bench.col_yours"), justify="right")
         growth.add_column(self.t("bench.col_reference"), justify="right")
@@ -492,8 +495,12 @@ class Terminal:
             self._line(self.t("bench.memory_unknown"), "dim")
             return
         self._line(
-            self.t("bench.memory", steps=f"{MEMORY_STEPS:,}", yours=f"{yours.bytes_per_node:.0f}",
-                   reference=f"{reference.bytes_per_node:.0f}")
+            self.t(
+                "bench.memory",
+                steps=f"{MEMORY_STEPS:,}",
+                yours=f"{yours.bytes_per_node:.0f}",
+                reference=f"{reference.bytes_per_node:.0f}",
+            )
         )
         if yours.bytes_per_node > 1.5 * reference.bytes_per_node:
             self.note("bench.memory_more", factor=yours.bytes_per_node / reference.bytes_per_node)
@@ -513,8 +520,15 @@ class Terminal:
                 if failure.type == "RecursionError":
                     continue
                 self._line("")
-                self._line(self.t("bench.raised", n=f"{timing.n:,}", shape=self.t(f"bench.shape_{run.shape}"),
-                                  problem=self._failure_text(failure)), "red")
+                self._line(
+                    self.t(
+                        "bench.raised",
+                        n=f"{timing.n:,}",
+                        shape=self.t(f"bench.shape_{run.shape}"),
+                        problem=self._failure_text(failure),
+                    ),
+                    "red",
+                )
                 self._where(failure.where)
         if not report.slow_shapes() and not report.failures:
             self._line("")
@@ -597,8 +611,9 @@ class Terminal:
             self.failure_text("graph.raised", expression=report.expression, type=kind, message=message)
         where = error.get("where")
         if isinstance(where, dict):
-            self.err.print(RichText("  " + self.t("failure.at", file=where.get("file"), line=where.get("line")),
-                                    style="cyan"))
+            self.err.print(
+                RichText("  " + self.t("failure.at", file=where.get("file"), line=where.get("line")), style="cyan")
+            )
             if where.get("code"):
                 self.err.print(RichText(f"      {where['code']}", style="dim"))
 
@@ -643,8 +658,9 @@ class Terminal:
             heading = f"{part.file}:{part.start_line} · {part.name}" if part.name else part.file
             self._line(heading, "cyan")
             theme = "ansi_dark"
-            self.out.print(Syntax(part.code, "python", line_numbers=True, start_line=part.start_line, theme=theme,
-                                  word_wrap=True))
+            self.out.print(
+                Syntax(part.code, "python", line_numbers=True, start_line=part.start_line, theme=theme, word_wrap=True)
+            )
 
     def doctor(self, report: DoctorReport) -> None:
         self._line(self.t("doctor.title"), "bold")
@@ -775,7 +791,8 @@ def check_json(reports: Iterable[CheckReport]) -> dict[str, Any]:
                 "problem": report.result.problem,
                 "new_medals": [medal.id for medal in report.new_medals],
                 "tests": [
-                    {"name": test.name, "outcome": test.outcome, "failure": test.failure} for test in report.result.tests
+                    {"name": test.name, "outcome": test.outcome, "failure": test.failure}
+                    for test in report.result.tests
                 ],
             }
             for report in reports

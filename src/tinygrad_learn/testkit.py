@@ -222,7 +222,9 @@ def expect_close(
         fail("wrong_value", what=what, expected=expected, got=actual, expr=expr, given=given or {})
 
 
-def expect_equal(actual: Any, expected: Any, what: str, *, expr: str = "", given: Mapping[str, Any] | None = None) -> None:
+def expect_equal(
+    actual: Any, expected: Any, what: str, *, expr: str = "", given: Mapping[str, Any] | None = None
+) -> None:
     """Exact equality for plain data; the comparison is made on `expected`'s type first."""
     if type(actual) is not type(expected) or actual != expected:
         fail("wrong_value", what=what, expected=expected, got=actual, expr=expr, given=given or {})

@@ -75,9 +75,7 @@ def plan_reset(course: Course, checkpoint: Checkpoint) -> ResetPlan:
     if not files:
         raise TinygradLearnError("reset.nothing", id=checkpoint.id)
     shared = tuple(
-        other.id
-        for other in course.checkpoints
-        if other.id != checkpoint.id and set(other.files) & set(files)
+        other.id for other in course.checkpoints if other.id != checkpoint.id and set(other.files) & set(files)
     )
     return ResetPlan(checkpoint, files, shared)
 

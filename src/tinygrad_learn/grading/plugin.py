@@ -308,9 +308,7 @@ def pytest_runtest_makereport(
     _send(record)
 
 
-def pytest_collectreport(
-    report: pytest.CollectReport, _send: Callable[[dict[str, Any]], None] = _send
-) -> None:
+def pytest_collectreport(report: pytest.CollectReport, _send: Callable[[dict[str, Any]], None] = _send) -> None:
     if report.failed:
         failure = {"key": "collect_error", "params": {"message": str(report.longrepr)[-2000:]}}
         _send({"kind": "collect", "nodeid": report.nodeid, "failure": failure})
