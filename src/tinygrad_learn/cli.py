@@ -63,6 +63,9 @@ _HELP_KEYS = {
     "json_output": "json",
     "checkpoint": "arg_checkpoint",
     "directory": "arg_dir",
+    "task_name": "arg_task",
+    "steps": "train_steps",
+    "training_seed": "train_seed",
 }
 
 
@@ -499,6 +502,26 @@ def verify_command(
     else:
         session.terminal.verify_report(report, session.language)
     if report.regressions:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("train")
+def train_command(
+    ctx: typer.Context,
+    task_name: str = typer.Argument("xor", metavar="[xor|framework]"),
+    steps: int | None = typer.Option(None, "--steps", min=1, max=100_000),
+    training_seed: int = typer.Option(0, "--seed", min=0),
+) -> None:
+    from .training import find_task, run_training
+
+    session = _session(ctx)
+    workspace = session.workspace()
+    task = find_task(task_name)
+    bar, on_record = session.terminal.training_progress(task.name)
+    with bar:
+        run = run_training(session.course, workspace, task, steps=steps, seed=training_seed, on_record=on_record)
+    session.terminal.training_report(run)
+    if not run.finished:
         raise typer.Exit(EXIT_FAILED)
 
 

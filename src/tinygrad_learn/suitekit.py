@@ -100,7 +100,7 @@ class Explanation:
                 fail_with(self.message, **params)
 
 
-def frames_named(error: BaseException, name: str) -> int:
+def _frames_named(error: BaseException, name: str) -> int:
     """How many frames of the error's traceback run a function called `name`."""
     return sum(1 for frame in traceback.extract_tb(error.__traceback__) if frame.name == name)
 
@@ -110,7 +110,7 @@ def endless_reflection(method: str, message: Msg, *, names_method: bool = True) 
     with more than 20 frames of `method`. With `names_method` the message's {method} is filled in."""
 
     def recognise(error: BaseException) -> dict[str, Any] | None:
-        if frames_named(error, method) > 20:
+        if _frames_named(error, method) > 20:
             return {"method": method} if names_method else {}
         return None
 
@@ -119,7 +119,7 @@ def endless_reflection(method: str, message: Msg, *, names_method: bool = True) 
 
 def recursive_sort(message: Msg) -> Explanation:
     """A RecursionError with backward() on the stack: a topological sort that recurses once per level."""
-    return Explanation(RecursionError, lambda error: {} if frames_named(error, "backward") > 0 else None, message)
+    return Explanation(RecursionError, lambda error: {} if _frames_named(error, "backward") > 0 else None, message)
 
 
 def unhashable_value(message: Msg) -> Explanation:

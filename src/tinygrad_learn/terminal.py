@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sys
 from collections.abc import Iterable
@@ -23,6 +24,7 @@ from rich.text import Text as RichText
 
 from .bench import MEMORY_STEPS, WORST_GROWTH, BenchReport
 from .checking import CheckReport, Outcome
+from .training import TrainingRun
 from .doctor import DoctorReport
 from .errors import TinygradLearnError
 from .graphing import TIME_LIMIT as GRAPH_TIME_LIMIT
@@ -724,6 +726,59 @@ class Terminal:
         data = check_json(report.results)
         data["lost_medals"] = [medal.id for medal, _ in report.lost_medals]
         self.print_json(data)
+
+    def training_progress(self, task_name: str) -> Any:
+        """A progress bar that also shows the latest loss; returns (context manager, on_record)."""
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[loss]}"),
+            TimeElapsedColumn(),
+            console=self.err,
+            transient=True,
+        )
+        task = bar.add_task(self.t("train.running", task=task_name), total=None, loss="")
+
+        def on_record(record: dict[str, Any]) -> None:
+            if record.get("kind") == "start" and isinstance(record.get("total"), int):
+                bar.update(task, total=record["total"])
+            elif record.get("kind") == "step" and isinstance(record.get("loss"), (int, float)):
+                bar.update(task, completed=record.get("step", 0), loss=self.t("train.loss", loss=record["loss"]))
+
+        return bar, on_record
+
+    def training_report(self, run: TrainingRun) -> None:
+        if run.error is not None:
+            self._line(self.t("train.failed", task=run.task.name), "bold red")
+            self.out.print(Padding(self._exception(run.error), (0, 0, 0, 2), expand=False))
+            self._line(self.t("train.check_first", id=run.task.checkpoint), "cyan")
+            return
+        if run.problem is not None:
+            self._line(self.t(f"train.{run.problem}", task=run.task.name), "bold red")
+            return
+        losses = run.losses
+        if losses:
+            self._line(self.t("train.curve"), "bold")
+            self._line("  " + self.sparkline(losses), "cyan")
+            self._line(self.t("train.first_last", steps=len(losses), first=losses[0], last=losses[-1]))
+        if run.accuracy is not None:
+            style = "bold green" if run.accuracy == 1.0 else "bold yellow"
+            self._line(self.t("train.accuracy", accuracy=run.accuracy * 100, seconds=run.duration), style)
+
+    def sparkline(self, values: tuple[float, ...], width: int = 60) -> str:
+        """The loss curve in one line of block characters (ASCII digits where they cannot show)."""
+        levels = "▁▂▃▄▅▆▇█" if self.symbols is UNICODE_SYMBOLS else "12345678"
+        if min(values) > 0:
+            # Losses shrink by orders of magnitude; on a log scale the whole descent stays visible.
+            values = tuple(math.log10(value) for value in values)
+        step = max(1, -(-len(values) // width))
+        points = [sum(values[i : i + step]) / len(values[i : i + step]) for i in range(0, len(values), step)]
+        low, high = min(points), max(points)
+        spread = (high - low) or 1.0
+        return "".join(levels[min(len(levels) - 1, int((p - low) / spread * len(levels)))] for p in points)
 
 
 def _inline(value: Any) -> str:

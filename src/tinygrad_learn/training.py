@@ -1,0 +1,163 @@
+"""`train`: runs the learner's own training loop and reports every step as it happens.
+
+The loops themselves (week3's `train_xor`, week 4's `fit`) never print: they call a callback.
+Here that callback sends one record per step from a worker process (`runner.run_worker`, since
+the learner's code may hang or crash) to the CLI, which draws a progress bar and the loss curve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import TinygradLearnError
+from .manifest import Course
+from .paths import Workspace
+
+TIME_LIMIT = 120.0
+IDLE_LIMIT = 30.0
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    checkpoint: str
+    target: str
+    default_steps: int
+
+
+TASKS = {
+    "xor": Task("xor", "week3", "tinygrad_learn.training:xor_worker", 300),
+    "framework": Task("framework", "week4-framework", "tinygrad_learn.training:framework_worker", 40),
+}
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    task: Task
+    total: int
+    losses: tuple[float, ...]
+    accuracy: float | None
+    error: dict[str, Any] | None
+    problem: str | None
+    """None, timeout or idle_timeout (the learner's loop stopped reporting)."""
+    duration: float
+
+    @property
+    def finished(self) -> bool:
+        return self.error is None and self.problem is None and self.accuracy is not None
+
+
+def find_task(name: str) -> Task:
+    task = TASKS.get(name.strip().lower())
+    if task is None:
+        raise TinygradLearnError("train.unknown", name=name, known=", ".join(TASKS))
+    return task
+
+
+def run_training(
+    course: Course,
+    workspace: Workspace,
+    task: Task,
+    *,
+    steps: int | None,
+    seed: int,
+    on_record: Callable[[dict[str, Any]], None],
+) -> TrainingRun:
+    from .runner import run_worker
+
+    total = steps or task.default_steps
+    losses: list[float] = []
+
+    def arrived(record: dict[str, Any]) -> None:
+        if record.get("kind") == "step" and isinstance(record.get("loss"), (int, float)):
+            losses.append(float(record["loss"]))
+        on_record(record)
+
+    result = run_worker(
+        task.target,
+        {"steps": total, "seed": seed},
+        exercises=workspace.exercises,
+        solutions=course.solutions,
+        time_limit=TIME_LIMIT,
+        idle_limit=IDLE_LIMIT,
+        on_record=arrived,
+    )
+    error = next((r for r in result.records if r.get("kind") == "error"), None)
+    outcome = next((r for r in result.records if r.get("kind") == "result"), None)
+    accuracy = outcome.get("accuracy") if outcome else None
+    return TrainingRun(
+        task=task,
+        total=total,
+        losses=tuple(losses),
+        accuracy=float(accuracy) if isinstance(accuracy, (int, float)) else None,
+        error=error,
+        problem=result.problem,
+        duration=result.duration,
+    )
+
+
+# The worker side: runs inside the child process started by `runner.run_worker`.
+
+
+def _plain(loss: Any) -> float:
+    """The loss as a float, whether the learner passed a number or the Value/Tensor itself."""
+    data = getattr(loss, "data", loss)
+    return float(getattr(data, "item", lambda: data)())
+
+
+def xor_worker(payload: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
+    from .testkit import learner
+
+    train = learner("train")
+    steps = int(payload["steps"])
+    send({"kind": "start", "total": steps})
+    model, _ = train.train_xor(
+        steps=steps,
+        seed=int(payload["seed"]),
+        callback=lambda step, loss: send({"kind": "step", "step": int(step) + 1, "loss": _plain(loss)}),
+    )
+    pairs = list(zip(train.XOR_INPUTS, train.XOR_TARGETS, strict=True))
+    correct = sum((_plain(model(x)) > 0) == (y > 0) for x, y in pairs)
+    send({"kind": "result", "accuracy": correct / len(pairs)})
+
+
+def spiral(points_per_class: int, classes: int, seed: int) -> tuple[Any, Any]:
+    """Interleaved spiral arms, a classic data set no straight line can separate."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    radius = np.tile(np.linspace(0.05, 1.0, points_per_class), classes)
+    labels = np.repeat(np.arange(classes), points_per_class)
+    angle = labels * (2 * np.pi / classes) + radius * 4 + rng.normal(0, 0.15, radius.size)
+    inputs = np.stack([radius * np.sin(angle), radius * np.cos(angle)], axis=1)
+    order = rng.permutation(radius.size)
+    return inputs[order], labels[order]
+
+
+def framework_worker(payload: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
+    import numpy as np
+
+    from .testkit import learner
+
+    framework = learner("framework")
+    tensor = learner("tensor")
+    epochs, seed = int(payload["steps"]), int(payload["seed"])
+    inputs, labels = spiral(100, 3, seed)
+    batches = [
+        (tensor.Tensor(inputs[i : i + 50]), labels[i : i + 50]) for i in range(0, len(labels), 50)
+    ]
+    model = framework.Sequential(
+        framework.Linear(2, 32, seed=seed), framework.Tanh(), framework.Linear(32, 3, seed=seed + 1)
+    )
+    optimizer = framework.Adam(model.parameters(), lr=0.02)
+    send({"kind": "start", "total": epochs * len(batches)})
+
+    def report(epoch: int, step: int, loss: Any) -> None:
+        send({"kind": "step", "step": int(epoch) * len(batches) + int(step) + 1, "loss": _plain(loss)})
+
+    framework.fit(model, batches, tensor.cross_entropy, optimizer, epochs, callback=report)
+    with tensor.no_grad():
+        predictions = np.argmax(model(tensor.Tensor(inputs)).data, axis=1)
+    send({"kind": "result", "accuracy": float(np.mean(predictions == labels))})
