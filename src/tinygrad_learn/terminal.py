@@ -24,7 +24,6 @@ from rich.text import Text as RichText
 
 from .bench import MEMORY_STEPS, WORST_GROWTH, BenchReport
 from .checking import CheckReport, Outcome
-from .training import TrainingRun
 from .doctor import DoctorReport
 from .errors import TinygradLearnError
 from .graphing import TIME_LIMIT as GRAPH_TIME_LIMIT
@@ -38,6 +37,7 @@ from .manifest import Checkpoint, Course
 from .paths import Workspace
 from .runner import RunResult, TestOutcome
 from .state import Standing
+from .training import TrainingRun
 from .verify import VerifyReport
 from .workspace import ResetPlan, ResetResult
 

@@ -145,9 +145,7 @@ def framework_worker(payload: dict[str, Any], send: Callable[[dict[str, Any]], N
     tensor = learner("tensor")
     epochs, seed = int(payload["steps"]), int(payload["seed"])
     inputs, labels = spiral(100, 3, seed)
-    batches = [
-        (tensor.Tensor(inputs[i : i + 50]), labels[i : i + 50]) for i in range(0, len(labels), 50)
-    ]
+    batches = [(tensor.Tensor(inputs[i : i + 50]), labels[i : i + 50]) for i in range(0, len(labels), 50)]
     model = framework.Sequential(
         framework.Linear(2, 32, seed=seed), framework.Tanh(), framework.Linear(32, 3, seed=seed + 1)
     )
