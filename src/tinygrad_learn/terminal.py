@@ -225,14 +225,20 @@ class Terminal:
         if result.problem is not None:
             # After a run-level problem, only tests that reported something real are worth showing.
             failed = [test for test in failed if test.outcome != "missing"]
-        shown = failed[:MAX_FAILURES_SHOWN]
-        for test in shown:
+        # Tests that fail for the very same reason (typically a stub not written yet) are shown once.
+        groups: dict[str, list[TestOutcome]] = {}
+        for test in failed:
+            groups.setdefault(json.dumps([test.outcome, test.failure], sort_keys=True, default=str), []).append(test)
+        shown = list(groups.values())[:MAX_FAILURES_SHOWN]
+        for tests in shown:
+            names = ", ".join(test.name.removeprefix("test_").replace("_", " ") for test in tests)
             self._line("")
-            self._line(f"{self.symbols['failed']} {test.name.removeprefix('test_').replace('_', ' ')}", "bold")
-            self.out.print(Padding(self.describe(test), (0, 0, 0, 2), expand=False))
-        if len(failed) > len(shown):
+            self._line(f"{self.symbols['failed']} {names}", "bold")
+            self.out.print(Padding(self.describe(tests[0]), (0, 0, 0, 2), expand=False))
+        hidden = sum(len(tests) for tests in list(groups.values())[MAX_FAILURES_SHOWN:])
+        if hidden:
             self._line("")
-            self._line(self.t("check.more_failures", count=len(failed) - len(shown)), "dim")
+            self._line(self.t("check.more_failures", count=hidden), "dim")
 
     def describe(self, test: TestOutcome) -> Group:
         """A failed test in the learner's terms: what was expected, with which values, and where."""
