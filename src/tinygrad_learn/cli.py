@@ -5,8 +5,10 @@ Exit codes: 0 passed (or nothing to judge), 1 checks failed, 2 usage or setup er
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,6 +220,8 @@ def check_command(
 
     session = _session(ctx)
     workspace = session.workspace()
+    # Rendering needs Rich, which is slow to import: let that happen while the suite runs.
+    threading.Thread(target=importlib.import_module, args=(".terminal", __package__), daemon=True).start()
     if check_all:
         targets = list(session.course.checkpoints)
     else:
