@@ -244,11 +244,11 @@ def expect_output_grad_one(out: Any, expr: str, not_set: Msg = OUTPUT_GRAD_NOT_S
         fail_with(not_set, expr=expr, grad=grad)
 
 
-def backward_from(out: Any, expr: str, not_set: Msg = OUTPUT_GRAD_NOT_SET_BRIEF) -> None:
+def backward_from(out: Any, expr: str) -> None:
     """Call out.backward() (failing in words if there is none), then expect out.grad to be 1."""
     need_attr(out, "backward", "out")
     out.backward()
-    expect_output_grad_one(out, expr, not_set)
+    expect_output_grad_one(out, expr)
 
 
 def close(a: float, b: float, tol: float) -> bool:

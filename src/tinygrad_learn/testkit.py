@@ -61,7 +61,7 @@ def _plain(value: Any) -> Any:
 def show(value: Any) -> str:
     """A short repr that survives learner objects whose repr is broken or enormous."""
     if type(value) is float:
-        if value == int(value) and abs(value) < 1e15:
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
             return repr(value)
         return f"{value:.10g}"
     try:
@@ -236,8 +236,9 @@ def expect_true(condition: bool, message: Msg, **params: Any) -> None:
 
 
 def _close(a: float, b: float, tol: float) -> bool:
-    if math.isnan(a) or math.isnan(b):
-        return False
+    if not (math.isfinite(a) and math.isfinite(b)):
+        # A relative tolerance scaled by an infinity would accept anything.
+        return a == b
     return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
 
 

@@ -83,6 +83,7 @@ WATCHED_MODULES = (
     "_pytest.outcomes",
     "_pytest.main",
     "tinygrad_learn.testkit",
+    "tinygrad_learn.suitekit",
     __name__,
 )
 _HEAP_TYPE = 1 << 9

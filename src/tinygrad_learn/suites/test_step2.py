@@ -94,7 +94,8 @@ explained = explaining(
 
 
 def inputs_of(node, what):
-    """The nodes in `node._prev`, whatever container the learner chose."""
+    """The nodes in `node._prev`, whatever container the learner chose; this is where the learner
+    first writes _prev, so unlike suitekit.inputs_of a _prev that is no container is explained."""
     prev = need_attr(node, "_prev", what)
     try:
         items = list(prev)
