@@ -1,7 +1,7 @@
 """Week 4 speed: the reference Tensor (solutions/tensor.py, solutions/cnn.py) against plain numpy.
 
-Side by side in one run, each timing the median of several runs, the two sides interleaved so
-that a busy machine slows both alike:
+Side by side in one run, each timing the median of several runs, the two sides alternating in
+short blocks so that a busy machine slows both alike:
 
 - one training step of an MLP 784-256-10 on a batch of 256 (forward, cross-entropy, backward,
   SGD update): the reference Tensor against the same step written directly in numpy with a
@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 
 MLP_BAR = 1.5
+BLOCK = 5
 CONV_BAR = 3.0
 BATCH = 256
 LR = 0.01
@@ -55,16 +56,21 @@ def load_solutions() -> tuple[types.ModuleType, types.ModuleType]:
     return importlib.import_module(f"{name}.tensor"), importlib.import_module(f"{name}.cnn")
 
 
-def interleaved_medians(first: Callable[[], Any], second: Callable[[], Any], repeats: int) -> tuple[float, float]:
-    """Median seconds of each function, run alternately after one warm-up call each."""
+def alternating_medians(first: Callable[[], Any], second: Callable[[], Any], repeats: int) -> tuple[float, float]:
+    """Median seconds of each function, run in alternating blocks of a few calls after a warm-up.
+
+    Blocks rather than strict alternation: the first call after the other function pays for
+    memory the allocator has just handed back, and would make whichever runs first look slower.
+    """
     first()
     second()
     times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(repeats):
+    while len(times[1]) < repeats:
         for function, bucket in ((first, times[0]), (second, times[1])):
-            start = time.perf_counter()
-            function()
-            bucket.append(time.perf_counter() - start)
+            for _ in range(min(BLOCK, repeats - len(bucket))):
+                start = time.perf_counter()
+                function()
+                bucket.append(time.perf_counter() - start)
     return statistics.median(times[0]), statistics.median(times[1])
 
 
@@ -130,7 +136,7 @@ def bench_mlp(tensor: types.ModuleType, repeats: int) -> float:
         f"MLP 784-256-10, batch {BATCH}: same loss {loss_numpy:.6f} / {loss_tensor:.6f}, "
         f"largest parameter difference after one step {drift:.1e}"
     )
-    numpy_time, tensor_time = interleaved_medians(
+    numpy_time, tensor_time = alternating_medians(
         lambda: numpy_step(x, targets, plain), lambda: tensor_step(tensor, inputs, targets, tracked), repeats
     )
     ratio = tensor_time / numpy_time
@@ -159,11 +165,11 @@ def numpy_conv(
     grad = upstream.transpose(0, 2, 3, 1).reshape(-1, f)
     grad_w = (grad.T @ cols).reshape(w.shape)
     grad_b = grad.sum(axis=0)
-    grad_windows = (grad @ kernel).reshape(n, oh, ow, c, kh, kw)
+    grad_windows = (grad @ kernel).reshape(n, oh, ow, c, kh, kw).transpose(0, 3, 1, 2, 4, 5)
     grad_padded = np.zeros_like(padded)
     for i in range(kh):
         for j in range(kw):
-            grad_padded[:, :, i : i + oh, j : j + ow] += grad_windows[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+            grad_padded[:, :, i : i + oh, j : j + ow] += grad_windows[..., i, j]
     grad_x = grad_padded[:, :, padding : padding + height, padding : padding + width]
     return out, grad_x, grad_w, grad_b
 
@@ -185,7 +191,7 @@ def bench_conv(tensor: types.ModuleType, cnn: types.ModuleType, repeats: int) ->
     plain = numpy_conv(*arrays, upstream, 1)
     drift = max(float(np.abs(a - b).max()) for a, b in zip(ours, plain, strict=True))
     print(f"conv2d x (64, 8, 16, 16), w (16, 8, 3, 3), padding 1, forward + backward: largest difference {drift:.1e}")
-    numpy_time, tensor_time = interleaved_medians(
+    numpy_time, tensor_time = alternating_medians(
         lambda: numpy_conv(*arrays, upstream, 1), lambda: tensor_conv(tensor, cnn, arrays, upstream, 1), repeats
     )
     ratio = tensor_time / numpy_time
@@ -200,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=30, help="timed runs of each side")
     args = parser.parse_args(argv)
     tensor, cnn = load_solutions()
-    print(f"week 4 speed, median of {args.repeats} interleaved runs\n")
+    print(f"week 4 speed, median of {args.repeats} runs each, in alternating blocks of {BLOCK}\n")
     mlp = bench_mlp(tensor, args.repeats)
     print()
     conv = bench_conv(tensor, cnn, args.repeats)

@@ -46,7 +46,8 @@ class SinePredictor:
     """An RNNCell reading one sample per step, and a linear read-out guessing the next sample."""
 
     def __init__(self, hidden_size=16, seed=0):
-        # TODO(week4-rnn): an RNNCell(1, hidden_size) and a read-out W_hy (hidden_size, 1), b_y (1,).
+        # TODO(week4-rnn): self.cell = RNNCell(1, hidden_size, seed), and a read-out W_hy
+        # (hidden_size, 1) and b_y (1,); zeros are a fine start for the read-out.
         raise NotImplementedError("week4-rnn: write SinePredictor.__init__")
 
     def parameters(self):
@@ -58,6 +59,12 @@ class SinePredictor:
         # TODO(week4-rnn): unroll over xs[:, :, None], then the read-out on every state.
         raise NotImplementedError("week4-rnn: write SinePredictor.__call__")
 
+    def loss(self, waves):
+        """Over all steps, the mean squared error of the guesses of waves[t + 1]; a Tensor of shape ()."""
+        # TODO(week4-rnn): the guesses for waves[:-1]; for each step t the squared error
+        # ((guess_t - waves[t + 1][:, None]) ** 2).mean(); return the mean of those (shape ()).
+        raise NotImplementedError("week4-rnn: write SinePredictor.loss")
+
     def predict(self, xs):
         # TODO(week4-rnn): under no_grad(), the guesses as one numpy array of shape (T, N).
         raise NotImplementedError("week4-rnn: write SinePredictor.predict")
@@ -65,6 +72,6 @@ class SinePredictor:
 
 def train_rnn(seed=0):
     """Train a SinePredictor on fresh sine waves (50 steps each); return its predict function."""
-    # TODO(week4-rnn): each step, a batch of fresh waves (sine_waves(32, 51, rng)); the loss is the
-    # mean over the 50 steps of ((guess - next sample) ** 2).mean(); backward; an Adam step.
+    # TODO(week4-rnn): a few hundred steps; each: model.loss(sine_waves(32, 51, rng)), zero the
+    # grads, backward, an update (SGD with momentum works). A few seconds at most.
     raise NotImplementedError("week4-rnn: write train_rnn")

@@ -60,14 +60,14 @@ def conv2d(x, w, b=None, stride=1, padding=0):
     n, _, oh, ow = windows.shape[:4]
     # im2col: one row per output pixel, one column per (channel, ky, kx); conv becomes a matmul.
     cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
-    kernel = w.data.reshape(f, -1)
+    kernel = w.data.reshape(f, c * kh * kw)
     flat = cols @ kernel.T
     if b is not None:
         flat += b.data
     out = Tensor(flat.reshape(n, oh, ow, f).transpose(0, 3, 1, 2))
 
     def _backward():
-        grad = out.grad.transpose(0, 2, 3, 1).reshape(-1, f)
+        grad = out.grad.transpose(0, 2, 3, 1).reshape(n * oh * ow, f)
         w._accumulate((grad.T @ cols).reshape(w.data.shape))
         if b is not None:
             b._accumulate(grad.sum(axis=0))
@@ -84,7 +84,7 @@ def max_pool2d(x, kernel_size=2, stride=None):
     """The largest value of each kernel_size x kernel_size window; stride defaults to kernel_size."""
     stride = stride or kernel_size
     windows = _windows(x.data, (kernel_size, kernel_size), stride)
-    flat = windows.reshape(windows.shape[:4] + (-1,))
+    flat = windows.reshape(windows.shape[:4] + (kernel_size * kernel_size,))
     winner = flat.argmax(axis=-1)
     out = Tensor(np.take_along_axis(flat, winner[..., None], axis=-1)[..., 0])
 
@@ -102,17 +102,19 @@ def flatten(x):
     return x.reshape(x.data.shape[0], -1)
 
 
+def _weights(rng, *shape):
+    """Random weights (outputs first) scaled by 1/sqrt(fan-in): every layer starts at a similar scale."""
+    return Tensor(rng.normal(0, 1, shape) / np.sqrt(np.prod(shape[1:])))
+
+
 class SmallCNN:
     """conv 3x3 (8 filters) -> relu -> max pool -> conv 3x3 (16) -> relu -> max over the image -> linear."""
 
     def __init__(self, seed=0):
         rng = np.random.default_rng(seed)
-        self.w1 = Tensor(rng.normal(0, 1 / 3, (8, 1, 3, 3)))
-        self.b1 = Tensor(np.zeros(8))
-        self.w2 = Tensor(rng.normal(0, 1 / np.sqrt(72), (16, 8, 3, 3)))
-        self.b2 = Tensor(np.zeros(16))
-        self.w3 = Tensor(rng.normal(0, 1 / 4, (16, 4)))
-        self.b3 = Tensor(np.zeros(4))
+        self.w1, self.b1 = _weights(rng, 8, 1, 3, 3), Tensor(np.zeros(8))
+        self.w2, self.b2 = _weights(rng, 16, 8, 3, 3), Tensor(np.zeros(16))
+        self.w3, self.b3 = _weights(rng, 4, 16), Tensor(np.zeros(4))
 
     def parameters(self):
         return [self.w1, self.b1, self.w2, self.b2, self.w3, self.b3]
@@ -122,7 +124,7 @@ class SmallCNN:
         h = conv2d(h, self.w2, self.b2, padding=1).relu()
         # The largest response anywhere: a shape is the same shape wherever it sits.
         h = h.max(axis=(2, 3))
-        return h @ self.w3 + self.b3
+        return h @ self.w3.transpose() + self.b3
 
 
 def train_cnn(images, labels, seed=0):

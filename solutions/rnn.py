@@ -46,9 +46,9 @@ class SinePredictor:
     """An RNNCell reading one sample per step, and a linear read-out guessing the next sample."""
 
     def __init__(self, hidden_size=16, seed=0):
-        rng = np.random.default_rng(seed + 1)
         self.cell = RNNCell(1, hidden_size, seed)
-        self.W_hy = Tensor(rng.normal(0, 1 / np.sqrt(hidden_size), (hidden_size, 1)))
+        # A read-out of zeros is a fine start: the states it reads already differ.
+        self.W_hy = Tensor(np.zeros((hidden_size, 1)))
         self.b_y = Tensor(np.zeros(1))
 
     def parameters(self):
@@ -57,6 +57,14 @@ class SinePredictor:
     def __call__(self, xs):
         """xs (T, N): one (N, 1) Tensor per step, the guess for the sample after that step."""
         return [h @ self.W_hy + self.b_y for h in unroll(self.cell, xs[:, :, None])]
+
+    def loss(self, waves):
+        """Over all steps, the mean squared error of the guesses of waves[t + 1]; a Tensor of shape ()."""
+        guesses = self(waves[:-1])
+        total = 0
+        for guess, target in zip(guesses, waves[1:]):
+            total = total + ((guess - target[:, None]) ** 2).mean()
+        return total * (1 / len(guesses))
 
     def predict(self, xs):
         with no_grad():
@@ -68,23 +76,15 @@ def train_rnn(seed=0):
     rng = np.random.default_rng(seed)
     model = SinePredictor(seed=seed)
     params = model.parameters()
-    # Adam, written out: a step size per weight copes with gradients that vary along the sequence.
-    m = [np.zeros_like(p.data) for p in params]
-    v = [np.zeros_like(p.data) for p in params]
-    lr, beta1, beta2 = 0.02, 0.9, 0.999
-    for t in range(1, 401):
-        waves = sine_waves(32, 51, rng)
-        loss = 0
-        for guess, target in zip(model(waves[:-1]), waves[1:]):
-            loss = loss + ((guess - target[:, None]) ** 2).mean()
-        loss = loss * (1 / 50)
+    velocity = [np.zeros_like(p.data) for p in params]
+    for _ in range(600):
+        loss = model.loss(sine_waves(32, 51, rng))
         for p in params:
             p.grad = np.zeros_like(p.data)
         loss.backward()
-        for p, m_p, v_p in zip(params, m, v):
-            m_p *= beta1
-            m_p += (1 - beta1) * p.grad
-            v_p *= beta2
-            v_p += (1 - beta2) * p.grad**2
-            p.data -= lr * (m_p / (1 - beta1**t)) / (np.sqrt(v_p / (1 - beta2**t)) + 1e-8)
+        # SGD with momentum: v = 0.9 * v - lr * grad; p += v
+        for p, v in zip(params, velocity):
+            v *= 0.9
+            v -= 0.1 * p.grad
+            p.data += v
     return model.predict

@@ -47,6 +47,10 @@ FILE_SIZE_LIMIT = 256 * 1024**2
 # Built-in plugins a grading run has no use for; leaving them out also makes start-up faster.
 UNUSED_PLUGINS = ("cacheprovider", "doctest", "junitxml", "pastebin", "legacypath", "stepwise", "nose")
 
+# The arrays in the course are small: BLAS threads only fight over the cores, most of all on a busy
+# machine, where they made the Week-4 suites several times slower.
+SINGLE_THREADED_MATH = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
 CLEARED_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONSTARTUP", "PYTHONINSPECT", "PYTHONBREAKPOINT")
 # Settings that would tell learner code where the workspace or the course is; grading needs neither.
 HIDDEN_ENV = ("TINYGRAD_LEARN_WORKSPACE", "TINYGRAD_LEARN_COURSE", "OLDPWD")
@@ -236,6 +240,7 @@ def _run_in(
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONIOENCODING": "utf-8",
+            **SINGLE_THREADED_MATH,
             "PWD": str(work),
             EXERCISES_ENV: str(learner_copy),
             SOLUTIONS_ENV: str(solutions.resolve()),
@@ -474,6 +479,7 @@ def run_worker(
         {
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONIOENCODING": "utf-8",
+            **SINGLE_THREADED_MATH,
             EXERCISES_ENV: str(exercises.resolve()),
             SOLUTIONS_ENV: str(solutions.resolve()),
             CHANNEL_ENV: str(write_fd),

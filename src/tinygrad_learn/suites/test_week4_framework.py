@@ -120,6 +120,34 @@ def test_sequential_names_its_parameters(seed):
         )
 
 
+def test_linear_starts_with_small_random_weights(seed):
+    fw = framework()
+    Tensor = tensor_class()
+    layer = fw.Linear(100, 50)
+    expect_type(layer.weight, Tensor, "Linear(100, 50).weight")
+    weight = np.asarray(layer.weight.data, dtype=np.float64)
+    spread = float(weight.std()) if weight.size else 0.0
+    if weight.shape != (100, 50) or not np.all(np.isfinite(weight)) or len(np.unique(weight)) < 100:
+        fail_with(
+            Msg(
+                en="Linear(100, 50).weight should start as 100 x 50 different random numbers: with equal weights "
+                "every unit of a layer learns the same thing",
+                ko="Linear(100, 50).weight 는 서로 다른 무작위 수 100 x 50 개로 시작해야 합니다. 가중치가 같으면 "
+                "레이어의 모든 유닛이 같은 것만 배웁니다",
+            )
+        )
+    if not 0.001 <= spread <= 2.0:
+        fail_with(
+            Msg(
+                en="Linear(100, 50).weight starts with a standard deviation of {spread}: keep it small, for example "
+                "uniform values within +-1/sqrt(in_features) = +-0.1",
+                ko="Linear(100, 50).weight 의 처음 표준편차가 {spread} 입니다. 작게 잡으세요. 예를 들어 "
+                "+-1/sqrt(in_features) = +-0.1 안의 균등분포 값",
+            ),
+            spread=round(spread, 4),
+        )
+
+
 def test_nested_modules_get_dotted_names(seed):
     fw = framework()
     Tensor = tensor_class()
@@ -421,7 +449,7 @@ def test_fit_reports_every_step_and_trains_like_a_plain_loop(seed):
     losses = []
 
     def loss_fn(out, targets):
-        loss = ((out - targets) ** 2).mean()
+        loss = ((out - targets) ** 2).mean() + (out * 0.1).mean()
         losses.append(float(loss.data))
         return loss
 
@@ -481,7 +509,8 @@ def test_fit_reports_every_step_and_trains_like_a_plain_loop(seed):
     for _ in range(epochs):
         for inputs, targets in data:
             optimizer.zero_grad()
-            ((twin(inputs) - targets) ** 2).mean().backward()
+            out = twin(inputs)
+            (((out - targets) ** 2).mean() + (out * 0.1).mean()).backward()
             optimizer.step()
     for (name, p), (_, q) in zip(model.named_parameters(), twin.named_parameters(), strict=False):
         expect_same_array(

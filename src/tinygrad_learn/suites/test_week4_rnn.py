@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from tinygrad_learn.testkit import Msg, expect_grads, expect_type, fail, fail_with, learner, need
+from tinygrad_learn.testkit import Msg, expect_grads, expect_type, fail, fail_with, learner, need, need_attr
 
 H = 1e-6
 GRAD_TOL = 1e-5
@@ -48,7 +48,7 @@ def expect_array(actual, expected, what, *, expr, given=None, tol=1e-9):
         )
 
 
-def expect_grad(tensor, expected, name, *, expr, given, tol=GRAD_TOL):
+def expect_grad(tensor, expected, name, *, expr, given, tol=GRAD_TOL, ops=()):
     grad = tensor.grad
     if type(grad) is not np.ndarray:
         fail("wrong_type", what=f"{name}.grad", expected="numpy.ndarray", got=type(grad).__name__, value=grad)
@@ -67,7 +67,7 @@ def expect_grad(tensor, expected, name, *, expr, given, tol=GRAD_TOL):
             label = f"{name}[{', '.join(str(int(i)) for i in index)}]"
             autograd[label] = float(grad[index])
             numeric[label] = float(expected[index])
-        expect_grads(autograd, numeric, expr=expr, given=given, tol=tol)
+        expect_grads(autograd, numeric, expr=expr, given=given, tol=tol, ops=ops)
 
 
 def numeric_grads(f, arrays):
@@ -169,12 +169,47 @@ def test_cell_has_its_weights_and_computes_one_step(seed):
         expect_array(out.data, wanted, "h_new.data", expr=expr + ", h_new = tanh(x @ W_xh + h @ W_hh + b)", given=given)
 
 
+def test_cell_starts_with_small_random_weights(seed):
+    RNNCell = need(rnn(), "RNNCell")
+    Tensor = tensor_class()
+    cell = RNNCell(100, 50)
+    for name, shape in (("W_xh", (100, 50)), ("W_hh", (50, 50))):
+        param = getattr(cell, name, None)
+        if param is None:
+            fail("missing_attr", what="RNNCell", attr=name)
+        expect_type(param, Tensor, f"RNNCell(100, 50).{name}")
+        values = np.asarray(param.data, dtype=np.float64)
+        if values.shape != shape or not np.all(np.isfinite(values)) or len(np.unique(values)) < 100:
+            fail_with(
+                Msg(
+                    en="RNNCell(100, 50).{name} should start as {shape} different random numbers",
+                    ko="RNNCell(100, 50).{name} 은 서로 다른 무작위 수 {shape} 개로 시작해야 합니다",
+                ),
+                name=name,
+                shape=f"{shape[0]} x {shape[1]}",
+            )
+        if not (0.001 <= values.std() <= 2.0 and abs(values.mean()) <= 0.5):
+            fail_with(
+                Msg(
+                    en="RNNCell(100, 50).{name} starts with mean {mean} and standard deviation {std}: keep "
+                    "the weights small and around zero (for example normal with deviation 1/sqrt(fan-in)), "
+                    "or the state saturates or explodes along the sequence",
+                    ko="RNNCell(100, 50).{name} 의 처음 평균이 {mean}, 표준편차가 {std} 입니다. 가중치는 0 "
+                    "근처의 작은 값으로 두세요(예: 표준편차 1/sqrt(fan-in) 인 정규분포). 그렇지 않으면 "
+                    "시퀀스를 따라가며 상태가 포화되거나 폭발합니다",
+                ),
+                name=name,
+                mean=round(float(values.mean()), 4),
+                std=round(float(values.std()), 4),
+            )
+
+
 def test_unroll_returns_every_state_and_starts_from_zeros(seed):
     module = rnn()
     unroll = need(module, "unroll")
     Tensor = tensor_class()
     g = np.random.default_rng(seed)
-    steps, batch, inputs, hidden = int(g.integers(3, 7)), 2, 2, 3
+    steps, batch, inputs, hidden = int(g.integers(3, 7)), 3, 2, 4
     cell, (w_xh, w_hh, b) = cell_with(module, g, inputs, hidden)
     xs = g.normal(size=(steps, batch, inputs))
     h0 = g.normal(size=(batch, hidden))
@@ -224,7 +259,15 @@ def check_sequence(module, g, steps, expr, exact):
     for tensor, grad, name in zip(
         (cell.W_xh, cell.W_hh, cell.b, start), wanted, ("W_xh", "W_hh", "b", "h0"), strict=True
     ):
-        expect_grad(tensor, grad, name, expr=expr, given=given, tol=1e-7 if exact else GRAD_TOL)
+        expect_grad(
+            tensor,
+            grad,
+            name,
+            expr=expr,
+            given=given,
+            tol=1e-7 if exact else GRAD_TOL,
+            ops=("RNNCell.__call__", "unroll"),
+        )
 
 
 def test_gradients_through_a_short_sequence(seed):
@@ -249,6 +292,92 @@ def test_backpropagation_through_60_steps(seed):
         "states = unroll(cell, xs, h0) over 60 steps; loss = sum over t of (states[t] * g[t]).sum(); loss.backward()",
         exact=True,
     )
+
+
+def test_sine_predictor_reads_out_every_step(seed):
+    module = rnn()
+    SinePredictor = need(module, "SinePredictor")
+    Tensor = tensor_class()
+    g = np.random.default_rng(seed)
+    hidden, steps, batch = int(g.integers(3, 7)), int(g.integers(3, 6)), 2
+    model = SinePredictor(hidden_size=hidden)
+    expr = f"model = SinePredictor(hidden_size={hidden})"
+    cell = need_attr(model, "cell", "SinePredictor")
+    params = {
+        "cell.W_xh": (cell, "W_xh", (1, hidden)),
+        "cell.W_hh": (cell, "W_hh", (hidden, hidden)),
+        "cell.b": (cell, "b", (hidden,)),
+        "W_hy": (model, "W_hy", (hidden, 1)),
+        "b_y": (model, "b_y", (1,)),
+    }
+    values = {}
+    for label, (owner, attr, shape) in params.items():
+        param = need_attr(owner, attr, "SinePredictor" if owner is model else "RNNCell")
+        expect_type(param, Tensor, f"model.{label}")
+        if np.shape(param.data) != shape:
+            fail(
+                "wrong_value",
+                what=f"model.{label}.data.shape",
+                expected=str(shape),
+                got=str(np.shape(param.data)),
+                expr=expr,
+                given={},
+            )
+        values[label] = g.normal(size=shape) * 0.7
+        param.data = values[label].copy()
+    wanted_ids = sorted(id(getattr(owner, attr)) for owner, attr, _ in params.values())
+    if sorted(map(id, model.parameters())) != wanted_ids:
+        fail_with(
+            Msg(
+                en="model.parameters() should hold the cell's W_xh, W_hh and b, and W_hy and b_y ({expr})",
+                ko="model.parameters() 는 셀의 W_xh, W_hh, b 와 W_hy, b_y 를 담아야 합니다 ({expr})",
+            ),
+            expr=expr,
+        )
+
+    def guesses_np(w_xh, w_hh, b, w_hy, b_y, xs):
+        states = run_np(w_xh, w_hh, b, np.zeros((xs.shape[1], hidden)), xs[:, :, None])
+        return [h @ w_hy + b_y for h in states]
+
+    waves = g.uniform(-1, 1, (steps + 1, batch))
+    given = {"xs": f"shape {waves[:-1].shape}", "hidden size": hidden}
+    outs = model(waves[:-1].copy())
+    wanted = guesses_np(*values.values(), waves[:-1])
+    if type(outs) is not list or len(outs) != steps:
+        fail("wrong_value", what="model(xs)", expected=f"a list of {steps} Tensors", got=outs, expr=expr, given=given)
+    for t, (out, value) in enumerate(zip(outs, wanted, strict=True)):
+        expect_type(out, Tensor, f"model(xs)[{t}]")
+        expect_array(out.data, value, f"model(xs)[{t}].data", expr="h_t @ W_hy + b_y", given=given)
+    guesses = model.predict(waves[:-1].copy())
+    expect_array(
+        guesses, np.stack([v[:, 0] for v in wanted]), "model.predict(xs)", expr="one row per step", given=given
+    )
+
+    def loss_np(*arrays):
+        return float(
+            np.mean(
+                [
+                    np.mean((out - target[:, None]) ** 2)
+                    for out, target in zip(guesses_np(*arrays, waves[:-1]), waves[1:], strict=True)
+                ]
+            )
+        )
+
+    loss = model.loss(waves.copy())
+    expr = "loss = model.loss(waves); loss.backward()   (the mean over the steps of each step's squared error)"
+    expect_type(loss, Tensor, "model.loss(waves)")
+    expect_array(np.asarray(loss.data), loss_np(*values.values()), "loss.data", expr=expr, given=given)
+    loss.backward()
+    numeric = numeric_grads(loss_np, list(values.values()))
+    for (label, (owner, attr, _)), grad in zip(params.items(), numeric, strict=True):
+        expect_grad(
+            getattr(owner, attr),
+            grad,
+            label,
+            expr=expr,
+            given=given,
+            ops=("SinePredictor.loss", "SinePredictor.__call__"),
+        )
 
 
 def sine_waves(n, steps, rng):

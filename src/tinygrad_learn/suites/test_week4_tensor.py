@@ -17,6 +17,8 @@ H = 1e-6
 GRAD_TOL = 1e-5
 VALUE_TOL = 1e-9
 
+MATMUL = ("__matmul__", "__rmatmul__")
+
 BROADCAST_PAIRS = [
     ((3, 1), (1, 4)),
     ((2, 3, 4), (4,)),
@@ -112,7 +114,7 @@ def expect_array(actual, expected, what, *, expr, given=None, tol=VALUE_TOL):
         )
 
 
-def expect_grad(tensor, expected, name, *, expr, given):
+def expect_grad(tensor, expected, name, *, expr, given, ops=()):
     """`tensor.grad` is an array of the tensor's own shape, matching `expected` entry by entry."""
     grad = tensor.grad
     shape = np.shape(tensor.data)
@@ -140,14 +142,14 @@ def expect_grad(tensor, expected, name, *, expr, given):
             label = f"{name}[{', '.join(str(int(i)) for i in index)}]" if index else name
             autograd[label] = float(grad[index])
             numeric[label] = float(expected[index])
-        expect_grads(autograd, numeric, expr=expr, given=given, tol=GRAD_TOL)
+        expect_grads(autograd, numeric, expr=expr, given=given, tol=GRAD_TOL, ops=ops)
 
 
-def check_op(Tensor, g, expr, tensor_fn, numpy_fn, arrays, names=("x", "y", "z")):
+def check_op(Tensor, g, expr, tensor_fn, numpy_fn, arrays, names=("x", "y", "z"), ops=(), given=None):
     """Run tensor_fn on fresh Tensors, compare its data with numpy_fn, then every input's grad."""
     arrays = [np.array(a, dtype=np.float64) for a in arrays]
     tensors = [Tensor(a.copy()) for a in arrays]
-    given = {name: describe(a.shape) for name, a in zip(names, arrays, strict=False)}
+    given = {**{name: describe(a.shape) for name, a in zip(names, arrays, strict=False)}, **(given or {})}
     out = tensor_fn(*tensors)
     if type(out) is np.ndarray:
         fail_with(
@@ -169,7 +171,7 @@ def check_op(Tensor, g, expr, tensor_fn, numpy_fn, arrays, names=("x", "y", "z")
     where = f"{expr}; out.backward(g)"
     for tensor, array, grad, name in zip(tensors, arrays, numeric, names, strict=False):
         expect_array(tensor.data, array, f"{name}.data", expr=f"{where} (an input must not change)", tol=0)
-        expect_grad(tensor, grad, name, expr=where, given=given)
+        expect_grad(tensor, grad, name, expr=where, given=given, ops=ops)
     return out
 
 
@@ -204,6 +206,16 @@ def test_tensor_holds_float64_arrays(seed):
         expect_array(t.grad, np.zeros(shape), "t.grad", expr=expr + " (before any backward)")
         if tuple(need_attr(t, "shape", "Tensor")) != shape:
             fail("wrong_value", what="t.shape", expected=str(shape), got=str(t.shape), expr=expr, given={})
+        text = repr(t)
+        if type(text) is not str or "Tensor" not in text:
+            fail(
+                "wrong_value",
+                what="repr(t)",
+                expected="a text such as Tensor(shape=(3, 1), op='')",
+                got=text,
+                expr=expr,
+                given={},
+            )
 
 
 def test_add_and_sub_with_broadcasting(seed):
@@ -246,16 +258,16 @@ def test_numbers_and_arrays_on_either_side(seed):
         (f"out = {c} / x", lambda t: c / t, lambda v: c / v),
         ("out = -x", lambda t: -t, lambda v: -v),
         (f"out = np.float64({c}) * x", lambda t: np.float64(c) * t, lambda v: c * v),
-        ("out = x + a   (a: a numpy array)", lambda t: t + a, lambda v: v + a),
-        ("out = a + x   (a: a numpy array)", lambda t: a + t, lambda v: a + v),
-        ("out = a - x   (a: a numpy array)", lambda t: a - t, lambda v: a - v),
-        ("out = x - a   (a: a numpy array)", lambda t: t - a, lambda v: v - a),
-        ("out = a * x   (a: a numpy array)", lambda t: a * t, lambda v: a * v),
-        ("out = a / x   (a: a numpy array)", lambda t: a / t, lambda v: a / v),
-        ("out = x / a   (a: a numpy array)", lambda t: t / a, lambda v: v / a),
+        ("out = x + a", lambda t: t + a, lambda v: v + a),
+        ("out = a + x", lambda t: a + t, lambda v: a + v),
+        ("out = a - x", lambda t: a - t, lambda v: a - v),
+        ("out = x - a", lambda t: t - a, lambda v: v - a),
+        ("out = a * x", lambda t: a * t, lambda v: a * v),
+        ("out = a / x", lambda t: a / t, lambda v: a / v),
+        ("out = x / a", lambda t: t / a, lambda v: v / a),
     ]
     for expr, tensor_fn, numpy_fn in cases:
-        check_op(Tensor, g, expr, tensor_fn, numpy_fn, [x])
+        check_op(Tensor, g, expr, tensor_fn, numpy_fn, [x], given={"a": "a numpy array of shape (3,)"})
 
 
 def test_pow_by_a_number(seed):
@@ -283,12 +295,30 @@ def test_matmul(seed):
     ]
     for x_shape, y_shape in shapes:
         x, y = g.normal(size=x_shape), g.normal(size=y_shape)
-        check_op(Tensor, g, "out = x @ y", lambda p, q: p @ q, lambda p, q: p @ q, [x, y])
+        check_op(Tensor, g, "out = x @ y", lambda p, q: p @ q, lambda p, q: p @ q, [x, y], ops=MATMUL)
     a = g.normal(size=(m, n))
     x = g.normal(size=(n, k))
-    check_op(Tensor, g, "out = a @ x   (a: a numpy array)", lambda t: a @ t, lambda v: a @ v, [x])
+    check_op(
+        Tensor,
+        g,
+        "out = a @ x",
+        lambda t: a @ t,
+        lambda v: a @ v,
+        [x],
+        ops=MATMUL,
+        given={"a": f"a numpy array of {describe(a.shape)}"},
+    )
     c = g.normal(size=(k, m))
-    check_op(Tensor, g, "out = x @ c   (c: a numpy array)", lambda t: t @ c, lambda v: v @ c, [x])
+    check_op(
+        Tensor,
+        g,
+        "out = x @ c",
+        lambda t: t @ c,
+        lambda v: v @ c,
+        [x],
+        ops=MATMUL,
+        given={"c": f"a numpy array of {describe(c.shape)}"},
+    )
 
 
 def reductions(g):
@@ -311,9 +341,10 @@ def test_sum(seed):
                 lambda t, a=axis, kd=keepdims: t.sum(axis=a, keepdims=kd),
                 lambda v, a=axis, kd=keepdims: v.sum(axis=a, keepdims=kd),
                 [x],
+                ops=("sum",),
             )
     x = g.normal(size=(3, 2))
-    check_op(Tensor, g, "out = x.sum()", lambda t: t.sum(), lambda v: v.sum(), [x])
+    check_op(Tensor, g, "out = x.sum()", lambda t: t.sum(), lambda v: v.sum(), [x], ops=("sum",))
 
 
 def test_mean(seed):
@@ -330,9 +361,10 @@ def test_mean(seed):
                 lambda t, a=axis, kd=keepdims: t.mean(axis=a, keepdims=kd),
                 lambda v, a=axis, kd=keepdims: v.mean(axis=a, keepdims=kd),
                 [x],
+                ops=("mean", "sum"),
             )
     x = g.normal(size=(4, 3))
-    check_op(Tensor, g, "out = x.mean()", lambda t: t.mean(), lambda v: v.mean(), [x])
+    check_op(Tensor, g, "out = x.mean()", lambda t: t.mean(), lambda v: v.mean(), [x], ops=("mean", "sum"))
 
 
 def test_max(seed):
@@ -349,9 +381,34 @@ def test_max(seed):
                 lambda t, a=axis, kd=keepdims: t.max(axis=a, keepdims=kd),
                 lambda v, a=axis, kd=keepdims: v.max(axis=a, keepdims=kd),
                 [x],
+                ops=("max",),
             )
     x = distinct(g, (3, 4))
-    check_op(Tensor, g, "out = x.max()", lambda t: t.max(), lambda v: v.max(), [x])
+    check_op(Tensor, g, "out = x.max()", lambda t: t.max(), lambda v: v.max(), [x], ops=("max",))
+
+    # Ties: which maximum gets the gradient (one of them, or all in equal shares) is your choice,
+    # but together they get exactly out.grad, and nothing else gets any.
+    rows = np.round(g.uniform(-1, 1, (4, 5)), 1)
+    rows[:, [1, 3]] = rows.max(axis=1, keepdims=True) + 0.5
+    rows[2, 0] = rows[2, 1]
+    x = Tensor(rows.copy())
+    upstream = g.uniform(0.5, 2.0, 4)
+    x.max(axis=1).backward(upstream.copy())
+    expr = "out = x.max(axis=1); out.backward(g)   (x: rows whose maximum appears two or three times)"
+    grad = np.asarray(x.grad)
+    winners = rows == rows.max(axis=1, keepdims=True)
+    if grad.shape != rows.shape or np.any(grad[~winners] != 0) or not np.allclose(grad.sum(axis=1), upstream):
+        fail_with(
+            Msg(
+                en="with ties, the gradient of a maximum must go only to elements equal to it, and add up to "
+                "exactly out.grad for each row: {expr}; got x.grad = {got} for g = {upstream}",
+                ko="최댓값이 여럿일 때 그래디언트는 최댓값과 같은 원소에게만 가고, 행마다 합이 정확히 "
+                "out.grad 여야 합니다: {expr}; g = {upstream} 에 대해 x.grad = {got}",
+            ),
+            expr=expr,
+            got=grad.round(4).tolist(),
+            upstream=upstream.round(4).tolist(),
+        )
 
 
 def test_reshape_and_transpose(seed):
@@ -359,20 +416,25 @@ def test_reshape_and_transpose(seed):
     g = np.random.default_rng(seed)
     a, b, c = (int(v) for v in g.integers(2, 5, 3))
     x = g.normal(size=(a, b, c))
-    check_op(
-        Tensor, g, f"out = x.reshape({a * b}, {c})", lambda t: t.reshape(a * b, c), lambda v: v.reshape(a * b, c), [x]
-    )
-    check_op(Tensor, g, f"out = x.reshape(({c}, -1))", lambda t: t.reshape((c, -1)), lambda v: v.reshape((c, -1)), [x])
-    check_op(Tensor, g, "out = x.reshape(1, -1, 1)", lambda t: t.reshape(1, -1, 1), lambda v: v.reshape(1, -1, 1), [x])
-    check_op(Tensor, g, "out = x.transpose()", lambda t: t.transpose(), lambda v: v.transpose(), [x])
-    check_op(
-        Tensor, g, "out = x.transpose(1, 2, 0)", lambda t: t.transpose(1, 2, 0), lambda v: v.transpose(1, 2, 0), [x]
-    )
-    check_op(
-        Tensor, g, "out = x.transpose((2, 0, 1))", lambda t: t.transpose((2, 0, 1)), lambda v: v.transpose(2, 0, 1), [x]
-    )
+    reshapes = [
+        (f"out = x.reshape({a * b}, {c})", lambda t: t.reshape(a * b, c), lambda v: v.reshape(a * b, c)),
+        (f"out = x.reshape(({c}, -1))", lambda t: t.reshape((c, -1)), lambda v: v.reshape((c, -1))),
+        ("out = x.reshape(1, -1, 1)", lambda t: t.reshape(1, -1, 1), lambda v: v.reshape(1, -1, 1)),
+        ("out = x.reshape(-1)", lambda t: t.reshape(-1), lambda v: v.reshape(-1)),
+    ]
+    for expr, tensor_fn, numpy_fn in reshapes:
+        check_op(Tensor, g, expr, tensor_fn, numpy_fn, [x], ops=("reshape",))
+    transposes = [
+        ("out = x.transpose()", lambda t: t.transpose(), lambda v: v.transpose()),
+        ("out = x.transpose(1, 2, 0)", lambda t: t.transpose(1, 2, 0), lambda v: v.transpose(1, 2, 0)),
+        ("out = x.transpose((2, 0, 1))", lambda t: t.transpose((2, 0, 1)), lambda v: v.transpose(2, 0, 1)),
+    ]
+    for expr, tensor_fn, numpy_fn in transposes:
+        check_op(Tensor, g, expr, tensor_fn, numpy_fn, [x], ops=("transpose",))
     y = g.normal(size=(b, 1))
-    check_op(Tensor, g, "out = y.transpose()", lambda t: t.transpose(), lambda v: v.T, [y])
+    check_op(
+        Tensor, g, "out = y.transpose()", lambda t: t.transpose(), lambda v: v.T, [y], names=("y",), ops=("transpose",)
+    )
 
 
 def test_exp_log_tanh(seed):
@@ -415,13 +477,19 @@ def log_softmax_np(v, axis=-1):
 def test_log_softmax(seed):
     Tensor = tensor_class()
     g = np.random.default_rng(seed)
+    ops = ("log_softmax",)
     for shape in [(3, 4), (2, 3, 5), (4, 1)]:
-        check_op(
-            Tensor, g, "out = x.log_softmax()", lambda t: t.log_softmax(), log_softmax_np, [g.normal(size=shape) * 2]
-        )
+        x = g.normal(size=shape) * 2
+        check_op(Tensor, g, "out = x.log_softmax()", lambda t: t.log_softmax(), log_softmax_np, [x], ops=ops)
     x = g.normal(size=(4, 3))
     check_op(
-        Tensor, g, "out = x.log_softmax(axis=0)", lambda t: t.log_softmax(axis=0), lambda v: log_softmax_np(v, 0), [x]
+        Tensor,
+        g,
+        "out = x.log_softmax(axis=0)",
+        lambda t: t.log_softmax(axis=0),
+        lambda v: log_softmax_np(v, 0),
+        [x],
+        ops=ops,
     )
 
 
@@ -440,7 +508,7 @@ def test_log_softmax_is_stable_for_large_logits(seed):
     expect_array(out.data, expected, "out.data", expr="out = x.log_softmax()", given=given)
     softmax = np.exp(expected)
     wanted = upstream - softmax * upstream.sum(axis=-1, keepdims=True)
-    expect_grad(x, wanted, "x", expr="out = x.log_softmax(); out.backward(g)", given=given)
+    expect_grad(x, wanted, "x", expr="out = x.log_softmax(); out.backward(g)", given=given, ops=("log_softmax",))
 
 
 def cross_entropy_np(v, targets):
@@ -463,6 +531,7 @@ def test_cross_entropy(seed):
         lambda t: cross_entropy(t, targets),
         lambda v: cross_entropy_np(v, targets),
         [logits],
+        ops=("cross_entropy", "log_softmax"),
     )
     features, weights = g.normal(size=(n, k)), g.normal(size=(k, c))
     check_op(
@@ -473,6 +542,7 @@ def test_cross_entropy(seed):
         lambda a, w: 3 * cross_entropy_np(a @ w, targets),
         [features, weights],
         names=("x", "w"),
+        ops=("cross_entropy", "log_softmax"),
     )
     big = 1000 + g.normal(size=(n, c)) * 10
     with np.errstate(all="ignore"):
@@ -483,7 +553,7 @@ def test_cross_entropy(seed):
     expect_array(loss.data, cross_entropy_np(big, targets), "loss.data", expr=expr, given=given_targets)
     wanted = np.exp(log_softmax_np(big))
     wanted[np.arange(n), targets] -= 1
-    expect_grad(x, wanted / n, "x", expr=expr, given=given_targets)
+    expect_grad(x, wanted / n, "x", expr=expr, given=given_targets, ops=("cross_entropy",))
 
 
 def test_reused_tensors_and_diamonds(seed):
@@ -493,6 +563,22 @@ def test_reused_tensors_and_diamonds(seed):
     check_op(Tensor, g, "out = x * x", lambda t: t * t, lambda v: v * v, [x])
     check_op(Tensor, g, "out = x + x + x", lambda t: t + t + t, lambda v: 3 * v, [x])
     check_op(Tensor, g, "out = x @ x.transpose()", lambda t: t @ t.transpose(), lambda v: v @ v.T, [x])
+    check_op(
+        Tensor,
+        g,
+        "t = x * y; out = t * t + t.exp()",
+        lambda a, b: (lambda t: t * t + t.exp())(a * b),
+        lambda a, b: (a * b) ** 2 + np.exp(a * b),
+        [x, y],
+    )
+    check_op(
+        Tensor,
+        g,
+        "t = x * y; out = t.exp() + t * t",
+        lambda a, b: (lambda t: t.exp() + t * t)(a * b),
+        lambda a, b: np.exp(a * b) + (a * b) ** 2,
+        [x, y],
+    )
 
     def diamond(a, b):
         top = a * b
@@ -529,12 +615,19 @@ def test_backward_without_a_gradient_starts_from_ones(seed):
     loss = (tx * ty).sum()
     loss.backward()
     given = {"x": describe(x.shape), "y": describe(y.shape)}
-    expect_grad(tx, np.broadcast_to(y, x.shape), "x", expr="loss = (x * y).sum(); loss.backward()", given=given)
-    expect_grad(ty, x.sum(axis=0), "y", expr="loss = (x * y).sum(); loss.backward()", given=given)
+    expect_grad(
+        tx,
+        np.broadcast_to(y, x.shape),
+        "x",
+        expr="loss = (x * y).sum(); loss.backward()",
+        given=given,
+        ops=("backward",),
+    )
+    expect_grad(ty, x.sum(axis=0), "y", expr="loss = (x * y).sum(); loss.backward()", given=given, ops=("backward",))
     tx = Tensor(x.copy())
     out = tx * 2.5
     out.backward()
-    expect_grad(tx, np.full(x.shape, 2.5), "x", expr="out = x * 2.5; out.backward()", given=given)
+    expect_grad(tx, np.full(x.shape, 2.5), "x", expr="out = x * 2.5; out.backward()", given=given, ops=("backward",))
 
 
 def test_deep_graph_needs_no_recursion(seed):
@@ -557,7 +650,9 @@ def test_deep_graph_needs_no_recursion(seed):
             ),
             steps=steps,
         )
-    expect_grad(x, np.full(2, steps + 1.0), "x", expr=f"out = x; {steps} times: out = out + x", given={})
+    expect_grad(
+        x, np.full(2, steps + 1.0), "x", expr=f"out = x; {steps} times: out = out + x", given={}, ops=("backward",)
+    )
 
 
 def test_requires_grad_false_gets_no_gradient(seed):
@@ -570,7 +665,7 @@ def test_requires_grad_false_gets_no_gradient(seed):
     expr = "x = Tensor(..., requires_grad=False); out = (x @ w).tanh().sum(); out.backward()"
     given = {"x": describe(x.shape), "w": describe(w.shape)}
     inner = 1 - np.tanh(x @ w) ** 2
-    expect_grad(tw, x.T @ inner, "w", expr=expr, given=given)
+    expect_grad(tw, x.T @ inner, "w", expr=expr, given=given, ops=("__rmatmul__", "__matmul__", "tanh"))
     if tx.grad is not None and not (_is_array(tx.grad, x.shape) and not np.any(tx.grad)):
         fail_with(
             Msg(
@@ -652,7 +747,7 @@ def test_no_grad_records_nothing(seed):
     after = (tx * 3).sum()
     after.backward()
     expr = "after a no_grad() block (left normally, or by an exception): out = (x * 3).sum(); out.backward()"
-    expect_grad(tx, np.full(x.shape, 3.0), "x", expr=expr, given={"x": describe(x.shape)})
+    expect_grad(tx, np.full(x.shape, 3.0), "x", expr=expr, given={"x": describe(x.shape)}, ops=("no_grad",))
 
 
 def test_agrees_with_your_value(seed):
