@@ -5,6 +5,7 @@ import tempfile
 
 import numpy as np
 
+from tinygrad_learn.suitekit import entry_label, is_array, misses, tensor_class
 from tinygrad_learn.testkit import Msg, expect_type, fail, fail_with, learner, need
 
 STEP_TOL = 1e-12
@@ -14,14 +15,10 @@ def framework():
     return learner("framework")
 
 
-def tensor_class():
-    return need(learner("tensor"), "Tensor")
-
-
 def expect_same_array(actual, expected, what, *, expr, tol=0.0):
     """`actual` is a float64 array of `expected`'s shape; equal to it (within tol, relative)."""
     expected = np.asarray(expected, dtype=np.float64)
-    if type(actual) is not np.ndarray and not (type(actual) is np.float64 and expected.shape == ()):
+    if not is_array(actual, expected.shape):
         fail("wrong_type", what=what, expected="numpy.ndarray", got=type(actual).__name__, value=actual)
     if actual.shape != expected.shape:
         fail_with(
@@ -34,10 +31,10 @@ def expect_same_array(actual, expected, what, *, expr, tol=0.0):
             expected=str(expected.shape),
             expr=expr,
         )
-    wrong = ~(np.abs(actual - expected) <= tol * np.maximum(1.0, np.abs(expected)))
+    wrong = misses(actual, expected, tol, scale=np.maximum(1.0, np.abs(expected)))
     if wrong.any():
         index = tuple(int(i) for i in np.argwhere(wrong)[0])
-        label = f"{what}[{', '.join(map(str, index))}]" if index else what
+        label = entry_label(what, index)
         fail("wrong_value", what=label, expected=float(expected[index]), got=float(actual[index]), expr=expr, given={})
 
 

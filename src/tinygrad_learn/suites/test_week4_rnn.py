@@ -8,10 +8,9 @@ import time
 
 import numpy as np
 
-from tinygrad_learn.testkit import Msg, expect_grads, expect_type, fail, fail_with, learner, need, need_attr
+from tinygrad_learn.suitekit import ARRAY_GRAD_TOL, expect_array, expect_grad, numeric_grads, tensor_class
+from tinygrad_learn.testkit import Msg, expect_type, fail, fail_with, learner, need, need_attr
 
-H = 1e-6
-GRAD_TOL = 1e-5
 TRAIN_SECONDS = 30
 MSE_LIMIT = 0.005
 WARM_UP = 10
@@ -19,72 +18,6 @@ WARM_UP = 10
 
 def rnn():
     return learner("rnn")
-
-
-def tensor_class():
-    return need(learner("tensor"), "Tensor")
-
-
-def expect_array(actual, expected, what, *, expr, given=None, tol=1e-9):
-    expected = np.asarray(expected, dtype=np.float64)
-    if type(actual) is not np.ndarray:
-        fail("wrong_type", what=what, expected="numpy.ndarray", got=type(actual).__name__, value=actual)
-    if actual.shape != expected.shape:
-        fail_with(
-            Msg(en="{what} has shape {got}, but it should have shape {expected} ({expr})",
-                ko="{what} 의 모양이 {got} 입니다. {expected} 이어야 합니다 ({expr})"),
-            what=what, got=str(actual.shape), expected=str(expected.shape), expr=expr,
-        )  # fmt: skip
-    wrong = ~(np.abs(actual - expected) <= tol * np.maximum(1.0, np.maximum(np.abs(actual), np.abs(expected))))
-    if wrong.any():
-        index = tuple(int(i) for i in np.argwhere(wrong)[0])
-        fail(
-            "wrong_value",
-            what=f"{what}[{', '.join(map(str, index))}]",
-            expected=float(expected[index]),
-            got=float(actual[index]),
-            expr=expr,
-            given=given or {},
-        )
-
-
-def expect_grad(tensor, expected, name, *, expr, given, tol=GRAD_TOL, ops=()):
-    grad = tensor.grad
-    if type(grad) is not np.ndarray:
-        fail("wrong_type", what=f"{name}.grad", expected="numpy.ndarray", got=type(grad).__name__, value=grad)
-    if grad.shape != expected.shape:
-        fail_with(
-            Msg(en="{name}.grad has shape {got}, but {name} has shape {expected} ({expr})",
-                ko="{name}.grad 의 모양은 {got} 인데 {name} 의 모양은 {expected} 입니다 ({expr})"),
-            name=name, got=str(grad.shape), expected=str(expected.shape), expr=expr,
-        )  # fmt: skip
-    wrong = ~(np.abs(grad - expected) <= tol * np.maximum(1.0, np.maximum(np.abs(grad), np.abs(expected))))
-    if wrong.any():
-        order = np.argsort(-np.where(wrong, np.abs(grad - expected), -1.0), axis=None)[:6]
-        autograd, numeric = {}, {}
-        for flat in order:
-            index = np.unravel_index(flat, grad.shape)
-            label = f"{name}[{', '.join(str(int(i)) for i in index)}]"
-            autograd[label] = float(grad[index])
-            numeric[label] = float(expected[index])
-        expect_grads(autograd, numeric, expr=expr, given=given, tol=tol, ops=ops)
-
-
-def numeric_grads(f, arrays):
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
-    grads = []
-    for a in arrays:
-        grad = np.zeros_like(a)
-        for index in np.ndindex(a.shape):
-            old = a[index]
-            a[index] = old + H
-            up = f(*arrays)
-            a[index] = old - H
-            down = f(*arrays)
-            a[index] = old
-            grad[index] = (up - down) / (2 * H)
-        grads.append(grad)
-    return grads
 
 
 def run_np(w_xh, w_hh, b, h, xs):
@@ -166,7 +99,14 @@ def test_cell_has_its_weights_and_computes_one_step(seed):
     for expr, x_value in (("h_new = cell(x, h)   (x: a numpy array)", x), ("h_new = cell(Tensor(x), h)", Tensor(x))):
         out = cell(x_value, Tensor(h))
         expect_type(out, Tensor, expr)
-        expect_array(out.data, wanted, "h_new.data", expr=expr + ", h_new = tanh(x @ W_xh + h @ W_hh + b)", given=given)
+        expect_array(
+            out.data,
+            wanted,
+            "h_new.data",
+            expr=expr + ", h_new = tanh(x @ W_xh + h @ W_hh + b)",
+            given=given,
+            strict=False,
+        )
 
 
 def test_cell_starts_with_small_random_weights(seed):
@@ -229,7 +169,9 @@ def test_unroll_returns_every_state_and_starts_from_zeros(seed):
             )
         for t, (state, value) in enumerate(zip(states, wanted, strict=False)):
             expect_type(state, Tensor, f"states[{t}]")
-            expect_array(state.data, value, f"states[{t}].data", expr=expr, given={"xs": f"shape {xs.shape}"})
+            expect_array(
+                state.data, value, f"states[{t}].data", expr=expr, given={"xs": f"shape {xs.shape}"}, strict=False
+            )
 
 
 def check_sequence(module, g, steps, expr, exact):
@@ -265,8 +207,9 @@ def check_sequence(module, g, steps, expr, exact):
             name,
             expr=expr,
             given=given,
-            tol=1e-7 if exact else GRAD_TOL,
+            tol=1e-7 if exact else ARRAY_GRAD_TOL,
             ops=("RNNCell.__call__", "unroll"),
+            strict=False,
         )
 
 
@@ -347,10 +290,15 @@ def test_sine_predictor_reads_out_every_step(seed):
         fail("wrong_value", what="model(xs)", expected=f"a list of {steps} Tensors", got=outs, expr=expr, given=given)
     for t, (out, value) in enumerate(zip(outs, wanted, strict=True)):
         expect_type(out, Tensor, f"model(xs)[{t}]")
-        expect_array(out.data, value, f"model(xs)[{t}].data", expr="h_t @ W_hy + b_y", given=given)
+        expect_array(out.data, value, f"model(xs)[{t}].data", expr="h_t @ W_hy + b_y", given=given, strict=False)
     guesses = model.predict(waves[:-1].copy())
     expect_array(
-        guesses, np.stack([v[:, 0] for v in wanted]), "model.predict(xs)", expr="one row per step", given=given
+        guesses,
+        np.stack([v[:, 0] for v in wanted]),
+        "model.predict(xs)",
+        expr="one row per step",
+        given=given,
+        strict=False,
     )
 
     def loss_np(*arrays):
@@ -366,7 +314,7 @@ def test_sine_predictor_reads_out_every_step(seed):
     loss = model.loss(waves.copy())
     expr = "loss = model.loss(waves); loss.backward()   (the mean over the steps of each step's squared error)"
     expect_type(loss, Tensor, "model.loss(waves)")
-    expect_array(np.asarray(loss.data), loss_np(*values.values()), "loss.data", expr=expr, given=given)
+    expect_array(np.asarray(loss.data), loss_np(*values.values()), "loss.data", expr=expr, given=given, strict=False)
     loss.backward()
     numeric = numeric_grads(loss_np, list(values.values()))
     for (label, (owner, attr, _)), grad in zip(params.items(), numeric, strict=True):
@@ -377,6 +325,7 @@ def test_sine_predictor_reads_out_every_step(seed):
             expr=expr,
             given=given,
             ops=("SinePredictor.loss", "SinePredictor.__call__"),
+            strict=False,
         )
 
 

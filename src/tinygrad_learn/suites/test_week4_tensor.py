@@ -11,11 +11,8 @@ import types
 
 import numpy as np
 
-from tinygrad_learn.testkit import Msg, expect_grads, expect_type, fail, fail_with, learner, need, need_attr
-
-H = 1e-6
-GRAD_TOL = 1e-5
-VALUE_TOL = 1e-9
+from tinygrad_learn.suitekit import distinct_values, expect_array, expect_grad, is_array, numeric_grads, tensor_class
+from tinygrad_learn.testkit import Msg, expect_type, fail, fail_with, learner, need, need_attr
 
 MATMUL = ("__matmul__", "__rmatmul__")
 
@@ -28,10 +25,6 @@ BROADCAST_PAIRS = [
     ((1,), (3, 2)),
     ((1, 1), (3,)),
 ]
-
-
-def tensor_class():
-    return need(learner("tensor"), "Tensor")
 
 
 def describe(shape):
@@ -48,101 +41,6 @@ def random_pair(g):
         return tuple(shape[int(g.integers(0, ndim)) :])
 
     return variant(), variant()
-
-
-def numeric_grads(f, arrays):
-    """Central differences of the plain-numpy scalar function f(*arrays), one array per input."""
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
-    grads = []
-    for a in arrays:
-        grad = np.zeros_like(a)
-        for index in np.ndindex(a.shape):
-            old = a[index]
-            a[index] = old + H
-            up = f(*arrays)
-            a[index] = old - H
-            down = f(*arrays)
-            a[index] = old
-            grad[index] = (up - down) / (2 * H)
-        grads.append(grad)
-    return grads
-
-
-def _is_array(value, shape):
-    if type(value) is np.ndarray:
-        return True
-    # numpy turns some 0-d results into scalars; for a shape () tensor that is still right.
-    return type(value) is np.float64 and tuple(shape) == ()
-
-
-def expect_array(actual, expected, what, *, expr, given=None, tol=VALUE_TOL):
-    """`actual` is a float64 numpy array of `expected`'s shape, equal to it within `tol`."""
-    expected = np.asarray(expected, dtype=np.float64)
-    if not _is_array(actual, expected.shape):
-        fail("wrong_type", what=what, expected="numpy.ndarray", got=type(actual).__name__, value=actual)
-    if actual.dtype != np.float64:
-        fail_with(
-            Msg(
-                en="{what} should hold float64 numbers, but its dtype is {dtype} ({expr})",
-                ko="{what} 는 float64 숫자를 담아야 하는데 dtype 이 {dtype} 입니다 ({expr})",
-            ),
-            what=what,
-            dtype=str(actual.dtype),
-            expr=expr,
-        )
-    if actual.shape != expected.shape:
-        fail_with(
-            Msg(
-                en="{what} has shape {got}, but it should have shape {expected} ({expr})",
-                ko="{what} 의 모양이 {got} 입니다. {expected} 이어야 합니다 ({expr})",
-            ),
-            what=what,
-            got=str(actual.shape),
-            expected=str(expected.shape),
-            expr=expr,
-        )
-    wrong = ~(np.abs(actual - expected) <= tol * np.maximum(1.0, np.maximum(np.abs(actual), np.abs(expected))))
-    if wrong.any():
-        index = tuple(int(i) for i in np.argwhere(wrong)[0])
-        fail(
-            "wrong_value",
-            what=f"{what}[{', '.join(map(str, index))}]" if index else what,
-            expected=float(expected[index]),
-            got=float(actual[index]),
-            expr=expr,
-            given=given or {},
-        )
-
-
-def expect_grad(tensor, expected, name, *, expr, given, ops=()):
-    """`tensor.grad` is an array of the tensor's own shape, matching `expected` entry by entry."""
-    grad = tensor.grad
-    shape = np.shape(tensor.data)
-    if not _is_array(grad, shape):
-        fail("wrong_type", what=f"{name}.grad", expected="numpy.ndarray", got=type(grad).__name__, value=grad)
-    if grad.shape != shape:
-        fail_with(
-            Msg(
-                en="{name}.grad has shape {got}, but {name} has shape {expected}: a gradient has the shape "
-                "of its tensor, so sum it over the dimensions that broadcasting stretched ({expr})",
-                ko="{name}.grad 의 모양은 {got} 인데 {name} 의 모양은 {expected} 입니다. 그래디언트는 텐서와 "
-                "같은 모양이어야 하니, 브로드캐스팅으로 늘어난 차원을 따라 합해 주세요 ({expr})",
-            ),
-            name=name,
-            got=str(grad.shape),
-            expected=str(shape),
-            expr=expr,
-        )
-    wrong = ~(np.abs(grad - expected) <= GRAD_TOL * np.maximum(1.0, np.maximum(np.abs(grad), np.abs(expected))))
-    if wrong.any():
-        order = np.argsort(-np.where(wrong, np.abs(grad - expected), -1.0), axis=None)[:6]
-        autograd, numeric = {}, {}
-        for flat in order:
-            index = np.unravel_index(flat, shape) if shape else ()
-            label = f"{name}[{', '.join(str(int(i)) for i in index)}]" if index else name
-            autograd[label] = float(grad[index])
-            numeric[label] = float(expected[index])
-        expect_grads(autograd, numeric, expr=expr, given=given, tol=GRAD_TOL, ops=ops)
 
 
 def check_op(Tensor, g, expr, tensor_fn, numpy_fn, arrays, names=("x", "y", "z"), ops=(), given=None):
@@ -181,12 +79,6 @@ def positive(g, shape):
 
 def away_from_zero(g, shape):
     return g.choice([-1.0, 1.0], shape) * g.uniform(0.3, 2.0, shape)
-
-
-def distinct(g, shape):
-    """Values at least 0.01 apart, so max() has one clear winner and differences stay clean."""
-    count = int(np.prod(shape))
-    return (g.permutation(count) * 0.1 + g.uniform(-0.04, 0.04, count) - count * 0.05).reshape(shape)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -373,7 +265,7 @@ def test_max(seed):
     shape, axes = reductions(g)
     for axis in axes:
         for keepdims in (False, True):
-            x = distinct(g, shape)
+            x = distinct_values(g, shape)
             check_op(
                 Tensor,
                 g,
@@ -383,7 +275,7 @@ def test_max(seed):
                 [x],
                 ops=("max",),
             )
-    x = distinct(g, (3, 4))
+    x = distinct_values(g, (3, 4))
     check_op(Tensor, g, "out = x.max()", lambda t: t.max(), lambda v: v.max(), [x], ops=("max",))
 
     # Ties: which maximum gets the gradient (one of them, or all in equal shares) is your choice,
@@ -666,7 +558,7 @@ def test_requires_grad_false_gets_no_gradient(seed):
     given = {"x": describe(x.shape), "w": describe(w.shape)}
     inner = 1 - np.tanh(x @ w) ** 2
     expect_grad(tw, x.T @ inner, "w", expr=expr, given=given, ops=("__rmatmul__", "__matmul__", "tanh"))
-    if tx.grad is not None and not (_is_array(tx.grad, x.shape) and not np.any(tx.grad)):
+    if tx.grad is not None and not (is_array(tx.grad, x.shape) and not np.any(tx.grad)):
         fail_with(
             Msg(
                 en="x was made with requires_grad=False, yet x.grad is {got} after {expr}: it should stay "
