@@ -185,8 +185,8 @@ def main_callback(
         session.terminal.welcome(session.standing(found), session.language)
 
 
-@app.command("list")
-def list_command(ctx: typer.Context, json_output: bool = typer.Option(False, "--json")) -> None:
+def _show_standing(ctx: typer.Context, json_output: bool, render: str) -> None:
+    """`list` and `progress`: the same JSON, and in text the terminal view named by `render`."""
     session = _session(ctx)
     standing = session.standing(session.workspace())
     if json_output:
@@ -194,7 +194,12 @@ def list_command(ctx: typer.Context, json_output: bool = typer.Option(False, "--
 
         session.terminal.print_json(course_json(session.course, standing, session.language))
     else:
-        session.terminal.checkpoint_list(standing, session.language)
+        getattr(session.terminal, render)(standing, session.language)
+
+
+@app.command("list")
+def list_command(ctx: typer.Context, json_output: bool = typer.Option(False, "--json")) -> None:
+    _show_standing(ctx, json_output, "checkpoint_list")
 
 
 @app.command("show")
@@ -274,14 +279,7 @@ def _check_many(session: Session, workspace: Workspace, targets: list[Checkpoint
 
 @app.command("progress")
 def progress_command(ctx: typer.Context, json_output: bool = typer.Option(False, "--json")) -> None:
-    session = _session(ctx)
-    standing = session.standing(session.workspace())
-    if json_output:
-        from .terminal import course_json
-
-        session.terminal.print_json(course_json(session.course, standing, session.language))
-    else:
-        session.terminal.progress(standing, session.language)
+    _show_standing(ctx, json_output, "progress")
 
 
 @app.command("hint")

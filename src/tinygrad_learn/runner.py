@@ -137,6 +137,23 @@ def _read_tail(stream: Any, sink: list[bytes], limit: int) -> None:
     stream.close()
 
 
+def _start_confined(
+    command: list[str], cwd: Path, env: dict[str, str], channel_fd: int, memory_limit: int
+) -> subprocess.Popen[bytes]:
+    """Start a child for learner code: its own process group, capped memory, one channel fd passed on."""
+    return subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        pass_fds=(channel_fd,),
+        start_new_session=True,
+        preexec_fn=(lambda: _limit_resources(memory_limit)) if os.name == "posix" else None,
+    )
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     if os.name == "posix":
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -271,17 +288,7 @@ def _run_in(
     read_fd, write_fd = os.pipe()
     env[CHANNEL_ENV] = str(write_fd)
     try:
-        process = subprocess.Popen(
-            command,
-            cwd=work,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            pass_fds=(write_fd,),
-            start_new_session=True,
-            preexec_fn=(lambda: _limit_resources(memory_limit)) if os.name == "posix" else None,
-        )
+        process = _start_confined(command, work, env, write_fd, memory_limit)
     except OSError as error:
         os.close(read_fd)
         os.close(write_fd)
@@ -488,16 +495,8 @@ def run_worker(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tinygrad-learn-") as scratch:
         try:
-            process = subprocess.Popen(
-                [sys.executable, "-B", "-c", WORKER_ENTRY],
-                cwd=scratch,
-                env=env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                pass_fds=(write_fd,),
-                start_new_session=True,
-                preexec_fn=(lambda: _limit_resources(memory_limit)) if os.name == "posix" else None,
+            process = _start_confined(
+                [sys.executable, "-B", "-c", WORKER_ENTRY], Path(scratch), env, write_fd, memory_limit
             )
         except OSError as error:
             os.close(read_fd)
