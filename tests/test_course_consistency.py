@@ -68,3 +68,16 @@ def test_every_checkpoint_passes_with_the_solutions_and_every_medal_is_earned(
     progress = json.loads(run_cli(cli, "progress", "--json").stdout)
     assert all(medal["earned"] for medal in progress["medals"])
     assert {medal["id"] for medal in progress["medals"]} == {"bronze", "silver", "gold", "platinum"}
+
+
+# Seeds once seen to refuse a correct engine, each kept so the refusal can never come back.
+REFUSED_BEFORE = [("project2", 222)]  # f2 at x = 0, y = -1: both true gradients are 0
+
+
+@pytest.mark.parametrize(("checkpoint_id", "seed"), REFUSED_BEFORE)
+def test_seeds_that_once_refused_a_correct_engine(real_course: Course, checkpoint_id: str, seed: int) -> None:
+    from tinygrad_learn.runner import run_suite
+
+    checkpoint = real_course.get(checkpoint_id)
+    result = run_suite(checkpoint.suite_path, real_course.solutions, real_course.solutions, seed=seed, time_limit=60)
+    assert result.passed, [(test.name, test.failure) for test in result.failed_tests]
