@@ -219,64 +219,51 @@ def reductions(g):
     return shape, axes
 
 
-def test_sum(seed):
+def check_reduction(seed, name, draw, whole_shape, ops):
+    """x.<name>(axis=..., keepdims=...) for every axis choice, then x.<name>() of a second input.
+
+    Returns the Tensor class and the generator, for checks that follow on the same random stream.
+    """
     Tensor = tensor_class()
     g = np.random.default_rng(seed)
     shape, axes = reductions(g)
     for axis in axes:
         for keepdims in (False, True):
-            x = g.normal(size=shape)
             check_op(
                 Tensor,
                 g,
-                f"out = x.sum(axis={axis}, keepdims={keepdims})",
-                lambda t, a=axis, kd=keepdims: t.sum(axis=a, keepdims=kd),
-                lambda v, a=axis, kd=keepdims: v.sum(axis=a, keepdims=kd),
-                [x],
-                ops=("sum",),
+                f"out = x.{name}(axis={axis}, keepdims={keepdims})",
+                lambda t, a=axis, kd=keepdims: getattr(t, name)(axis=a, keepdims=kd),
+                lambda v, a=axis, kd=keepdims: getattr(v, name)(axis=a, keepdims=kd),
+                [draw(g, shape)],
+                ops=ops,
             )
-    x = g.normal(size=(3, 2))
-    check_op(Tensor, g, "out = x.sum()", lambda t: t.sum(), lambda v: v.sum(), [x], ops=("sum",))
+    check_op(
+        Tensor,
+        g,
+        f"out = x.{name}()",
+        lambda t: getattr(t, name)(),
+        lambda v: getattr(v, name)(),
+        [draw(g, whole_shape)],
+        ops=ops,
+    )
+    return Tensor, g
+
+
+def normal(g, shape):
+    return g.normal(size=shape)
+
+
+def test_sum(seed):
+    check_reduction(seed, "sum", normal, (3, 2), ("sum",))
 
 
 def test_mean(seed):
-    Tensor = tensor_class()
-    g = np.random.default_rng(seed)
-    shape, axes = reductions(g)
-    for axis in axes:
-        for keepdims in (False, True):
-            x = g.normal(size=shape)
-            check_op(
-                Tensor,
-                g,
-                f"out = x.mean(axis={axis}, keepdims={keepdims})",
-                lambda t, a=axis, kd=keepdims: t.mean(axis=a, keepdims=kd),
-                lambda v, a=axis, kd=keepdims: v.mean(axis=a, keepdims=kd),
-                [x],
-                ops=("mean", "sum"),
-            )
-    x = g.normal(size=(4, 3))
-    check_op(Tensor, g, "out = x.mean()", lambda t: t.mean(), lambda v: v.mean(), [x], ops=("mean", "sum"))
+    check_reduction(seed, "mean", normal, (4, 3), ("mean", "sum"))
 
 
 def test_max(seed):
-    Tensor = tensor_class()
-    g = np.random.default_rng(seed)
-    shape, axes = reductions(g)
-    for axis in axes:
-        for keepdims in (False, True):
-            x = distinct_values(g, shape)
-            check_op(
-                Tensor,
-                g,
-                f"out = x.max(axis={axis}, keepdims={keepdims})",
-                lambda t, a=axis, kd=keepdims: t.max(axis=a, keepdims=kd),
-                lambda v, a=axis, kd=keepdims: v.max(axis=a, keepdims=kd),
-                [x],
-                ops=("max",),
-            )
-    x = distinct_values(g, (3, 4))
-    check_op(Tensor, g, "out = x.max()", lambda t: t.max(), lambda v: v.max(), [x], ops=("max",))
+    Tensor, g = check_reduction(seed, "max", distinct_values, (3, 4), ("max",))
 
     # Ties: which maximum gets the gradient (one of them, or all in equal shares) is your choice,
     # but together they get exactly out.grad, and nothing else gets any.
