@@ -32,6 +32,8 @@ class CheckReport:
     moved_aside: Path | None
     save_error: TinygradLearnError | None = None
     """Set when the verdict could not be saved: the learner still sees it, and why it was not kept."""
+    next_checkpoint: Checkpoint | None = None
+    """The first checkpoint not passed once this result is stored; None when the course is done."""
 
 
 def run_checkpoint(course: Course, workspace: Workspace, checkpoint: Checkpoint, seed: int | None = None) -> RunResult:
@@ -79,6 +81,7 @@ def record(
         new_medals=tuple(medal for medal in course.medals if medal.id in gained),
         unmet_requirements=unmet,
         moved_aside=before.moved_aside,
+        next_checkpoint=next((c for c in course.checkpoints if not after.entry(c.id).passed), None),
     )
 
 

@@ -249,8 +249,7 @@ def check_command(
 
         session.terminal.print_json(check_json(reports))
     elif len(reports) == 1:
-        next_checkpoint = None if reports[0].save_error else session.standing(workspace).current
-        session.terminal.check_report(reports[0], session.language, next_checkpoint, verbose)
+        session.terminal.check_report(reports[0], session.language, reports[0].next_checkpoint, verbose)
     else:
         session.terminal.check_all(reports, len(targets))
     save_errors = [report.save_error for report in reports if report.save_error is not None]
