@@ -137,6 +137,21 @@ def _read_tail(stream: Any, sink: list[bytes], limit: int) -> None:
     stream.close()
 
 
+def _learner_env(exercises: Path, solutions: Path, hide: tuple[str, ...] = ()) -> dict[str, str]:
+    """The environment of a child that runs learner code: ours, less start-up hooks and `hide`."""
+    env = {name: value for name, value in os.environ.items() if name not in CLEARED_ENV and name not in hide}
+    env.update(
+        {
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONIOENCODING": "utf-8",
+            **SINGLE_THREADED_MATH,
+            EXERCISES_ENV: str(exercises),
+            SOLUTIONS_ENV: str(solutions.resolve()),
+        }
+    )
+    return env
+
+
 def _start_confined(
     command: list[str], cwd: Path, env: dict[str, str], channel_fd: int, memory_limit: int
 ) -> subprocess.Popen[bytes]:
@@ -251,16 +266,11 @@ def _run_in(
     suite_copy.write_bytes(source)
     token = secrets.token_hex(16)
     marker = secrets.token_hex(8)
-    env = {name: value for name, value in os.environ.items() if name not in CLEARED_ENV and name not in HIDDEN_ENV}
+    env = _learner_env(learner_copy, solutions, hide=HIDDEN_ENV)
     env.update(
         {
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONIOENCODING": "utf-8",
-            **SINGLE_THREADED_MATH,
             "PWD": str(work),
-            EXERCISES_ENV: str(learner_copy),
-            SOLUTIONS_ENV: str(solutions.resolve()),
             SEED_ENV: str(seed),
             RUN_MARKER_ENV: marker,
         }
@@ -481,17 +491,8 @@ def run_worker(
     group is stopped after `time_limit` seconds, or after `idle_limit` seconds without a record.
     """
     read_fd, write_fd = os.pipe()
-    env = {name: value for name, value in os.environ.items() if name not in CLEARED_ENV}
-    env.update(
-        {
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONIOENCODING": "utf-8",
-            **SINGLE_THREADED_MATH,
-            EXERCISES_ENV: str(exercises.resolve()),
-            SOLUTIONS_ENV: str(solutions.resolve()),
-            CHANNEL_ENV: str(write_fd),
-        }
-    )
+    env = _learner_env(exercises.resolve(), solutions)
+    env[CHANNEL_ENV] = str(write_fd)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tinygrad-learn-") as scratch:
         try:
