@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import typer
@@ -23,6 +23,10 @@ from .errors import TinygradLearnError
 from .i18n import LANGUAGES, Translator, resolve_language
 from .manifest import Checkpoint, Course, load_course
 from .paths import Workspace, course_root, find_workspace
+
+if TYPE_CHECKING:  # terminal imports Rich: commands import these only when they need them
+    from .state import Standing
+    from .terminal import Terminal
 
 EXIT_PASSED = 0
 EXIT_FAILED = 1
@@ -110,11 +114,11 @@ class Session:
 
     language: str
     workspace_option: Path | None
-    _terminal: Any = None
+    _terminal: Terminal | None = None
     _course: Course | None = None
 
     @property
-    def terminal(self) -> Any:
+    def terminal(self) -> Terminal:
         if self._terminal is None:
             from .terminal import Terminal
 
@@ -135,7 +139,7 @@ class Session:
             return self.course.get(spelling)
         return self.standing(workspace).current
 
-    def standing(self, workspace: Workspace) -> Any:
+    def standing(self, workspace: Workspace) -> Standing:
         from .progress import ProgressStore
         from .state import standing
 
@@ -151,7 +155,7 @@ def _session(ctx: click.Context) -> Session:
     return root.obj
 
 
-def _terminal(ctx: click.Context) -> Any:
+def _terminal(ctx: click.Context) -> Terminal:
     return _session(ctx).terminal
 
 
