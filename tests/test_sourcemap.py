@@ -41,7 +41,7 @@ GAMMA = """
 """
 
 GAMMA_SUITE = """
-from tinygrad_learn.testkit import expect_grads, learner, need
+from tinygrad_learn.grading.testkit import expect_grads, learner, need
 
 
 def test_product_gradients(rng):

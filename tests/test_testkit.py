@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from tinygrad_learn.testkit import CheckFailed, expect_close, expect_number, expect_type, show
+from tinygrad_learn.grading.testkit import CheckFailed, expect_close, expect_number, expect_type, show
 
 
 @pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, 1e300, -0.0])

@@ -292,7 +292,7 @@ def count_nodes(root: Any) -> int | None:
 
 
 def worker(payload: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
-    from . import testkit
+    from .grading import testkit
 
     engine = testkit.learner("engine") if payload["engine"] == "yours" else testkit.reference("engine")
     value_type = engine.Value

@@ -262,13 +262,13 @@ def describe(root: Any, names: dict[int, str]) -> dict[str, Any]:
 def _plain(value: Any) -> Any:
     if type(value) in (int, float):
         return value
-    from .testkit import show
+    from .grading.testkit import show
 
     return show(value)
 
 
 def worker(payload: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
-    from . import testkit
+    from .grading import testkit
 
     engine = testkit.learner("engine")
     if not hasattr(engine, "Value"):

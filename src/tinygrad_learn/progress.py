@@ -88,7 +88,7 @@ SHARED_GRADING_CODE = ("testkit.py", "suitekit.py")
 
 def suite_version(suite: Path) -> str:
     digest = hashlib.sha256(suite.read_bytes())
-    package = Path(__file__).parent
+    package = Path(__file__).parent / "grading"
     for name in SHARED_GRADING_CODE:
         digest.update((package / name).read_bytes())
     return digest.hexdigest()[:12]

@@ -108,7 +108,7 @@ def _plain(loss: Any) -> float:
 
 
 def xor_worker(payload: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
-    from .testkit import learner
+    from .grading.testkit import learner
 
     train = learner("train")
     steps = int(payload["steps"])
@@ -139,7 +139,7 @@ def spiral(points_per_class: int, classes: int, seed: int) -> tuple[Any, Any]:
 def framework_worker(payload: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
     import numpy as np
 
-    from .testkit import learner
+    from .grading.testkit import learner
 
     framework = learner("framework")
     tensor = learner("tensor")

@@ -1,4 +1,5 @@
-"""Everything that runs inside the grading subprocess: the pytest plugin and its ini file.
+"""Everything that runs inside the grading subprocess: the pytest plugin, its ini file, and the
+testkit and suitekit that suites are written with.
 
 The names of the environment variables that connect the parent and the grading run live here,
 so the parent can use them without importing pytest.

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from tinygrad_learn.grading import CHANNEL_ENV, EXERCISES_ENV, SEED_ENV
-from tinygrad_learn.testkit import CheckFailed
+from tinygrad_learn.grading.testkit import CheckFailed
 
 
 def _open_channel() -> Callable[[dict[str, Any]], None]:
@@ -82,8 +82,8 @@ WATCHED_MODULES = (
     "_pytest.python",
     "_pytest.outcomes",
     "_pytest.main",
-    "tinygrad_learn.testkit",
-    "tinygrad_learn.suitekit",
+    "tinygrad_learn.grading.testkit",
+    "tinygrad_learn.grading.suitekit",
     __name__,
 )
 _HEAP_TYPE = 1 << 9

@@ -5,7 +5,7 @@ plain-number exponent, and backward(). Gradients of polynomials are exact, so th
 to 1e-12: a derivative estimated by finite differences is not that precise.
 """
 
-from tinygrad_learn.suitekit import (
+from tinygrad_learn.grading.suitekit import (
     RECURSIVE_SORT_BRIEF,
     UNHASHABLE_BRIEF,
     backward_from,
@@ -21,7 +21,7 @@ from tinygrad_learn.suitekit import (
     unhashable_value,
     value_class,
 )
-from tinygrad_learn.testkit import (
+from tinygrad_learn.grading.testkit import (
     Msg,
     expect_close,
     expect_grads,

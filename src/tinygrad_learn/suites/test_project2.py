@@ -4,7 +4,7 @@ x appears twice in the formula, so its gradient only comes out right when both u
 up. Only +, * (with their reflected forms), ** and backward() are used.
 """
 
-from tinygrad_learn.suitekit import (
+from tinygrad_learn.grading.suitekit import (
     RECURSIVE_SORT_BRIEF,
     UNHASHABLE_BRIEF,
     backward_from,
@@ -14,7 +14,7 @@ from tinygrad_learn.suitekit import (
     unhashable_value,
     value_class,
 )
-from tinygrad_learn.testkit import (
+from tinygrad_learn.grading.testkit import (
     Msg,
     expect_close,
     expect_grads,

@@ -7,7 +7,7 @@ tanh must stay finite for any input: at x = 1000 the exact answer is 1.0 with sl
 
 import math
 
-from tinygrad_learn.suitekit import (
+from tinygrad_learn.grading.suitekit import (
     RECURSIVE_SORT_BRIEF,
     UNHASHABLE_BRIEF,
     close,
@@ -20,7 +20,7 @@ from tinygrad_learn.suitekit import (
     unhashable_value,
     value_class,
 )
-from tinygrad_learn.testkit import (
+from tinygrad_learn.grading.testkit import (
     Msg,
     expect_close,
     expect_grads,

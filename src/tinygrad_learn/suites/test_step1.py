@@ -1,6 +1,6 @@
 """Step 1: SimpleValue keeps its number and starts with no gradient."""
 
-from tinygrad_learn.testkit import Msg, expect_close, expect_equal, expect_number, expect_true, learner, need
+from tinygrad_learn.grading.testkit import Msg, expect_close, expect_equal, expect_number, expect_true, learner, need
 
 
 def simple_value():

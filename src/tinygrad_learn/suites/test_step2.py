@@ -4,7 +4,7 @@ Only `+` (and `number + Value`) and a hand-called `out._backward()` are used her
 step 3.
 """
 
-from tinygrad_learn.suitekit import (
+from tinygrad_learn.grading.suitekit import (
     UNHASHABLE,
     endless_reflection,
     explaining,
@@ -13,7 +13,7 @@ from tinygrad_learn.suitekit import (
     unhashable_value,
     value_class,
 )
-from tinygrad_learn.testkit import (
+from tinygrad_learn.grading.testkit import (
     Msg,
     expect_close,
     expect_equal,

@@ -5,7 +5,7 @@ numbers. For additions alone the gradient of a node is the number of paths from 
 the suite counts those paths itself, from the graph it built.
 """
 
-from tinygrad_learn.suitekit import (
+from tinygrad_learn.grading.suitekit import (
     UNHASHABLE,
     endless_reflection,
     expect_output_grad_one,
@@ -13,7 +13,7 @@ from tinygrad_learn.suitekit import (
     unhashable_value,
     value_class,
 )
-from tinygrad_learn.testkit import (
+from tinygrad_learn.grading.testkit import (
     Msg,
     expect_close,
     expect_grads,

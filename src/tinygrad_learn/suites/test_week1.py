@@ -5,9 +5,9 @@ The engine is compared with the course's reference engine on random graphs; the 
 planted bug (the reference source with one line changed), loaded in place of the learner's engine.
 """
 
-from tinygrad_learn import suitekit
-from tinygrad_learn.suitekit import reference_engine_with, value_class
-from tinygrad_learn.testkit import (
+from tinygrad_learn.grading import suitekit
+from tinygrad_learn.grading.suitekit import reference_engine_with, value_class
+from tinygrad_learn.grading.testkit import (
     Msg,
     expect_close,
     expect_grads,

@@ -13,9 +13,9 @@ import math
 import re
 import tracemalloc
 
-from tinygrad_learn import suitekit
-from tinygrad_learn.suitekit import reference_engine_with, value_class
-from tinygrad_learn.testkit import (
+from tinygrad_learn.grading import suitekit
+from tinygrad_learn.grading.suitekit import reference_engine_with, value_class
+from tinygrad_learn.grading.testkit import (
     Msg,
     expect_close,
     expect_grads,

@@ -10,8 +10,8 @@ import math
 import random
 from contextlib import contextmanager
 
-from tinygrad_learn.suitekit import value_class
-from tinygrad_learn.testkit import (
+from tinygrad_learn.grading.suitekit import value_class
+from tinygrad_learn.grading.testkit import (
     Msg,
     expect_close,
     expect_equal,

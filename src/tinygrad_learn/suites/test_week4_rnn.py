@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 
-from tinygrad_learn.suitekit import ARRAY_GRAD_TOL, expect_array, expect_grad, numeric_grads, tensor_class
-from tinygrad_learn.testkit import Msg, expect_type, fail, fail_with, learner, need, need_attr
+from tinygrad_learn.grading.suitekit import ARRAY_GRAD_TOL, expect_array, expect_grad, numeric_grads, tensor_class
+from tinygrad_learn.grading.testkit import Msg, expect_type, fail, fail_with, learner, need, need_attr
 
 TRAIN_SECONDS = 30
 MSE_LIMIT = 0.005

@@ -11,8 +11,15 @@ import types
 
 import numpy as np
 
-from tinygrad_learn.suitekit import distinct_values, expect_array, expect_grad, is_array, numeric_grads, tensor_class
-from tinygrad_learn.testkit import Msg, expect_type, fail, fail_with, learner, need, need_attr
+from tinygrad_learn.grading.suitekit import (
+    distinct_values,
+    expect_array,
+    expect_grad,
+    is_array,
+    numeric_grads,
+    tensor_class,
+)
+from tinygrad_learn.grading.testkit import Msg, expect_type, fail, fail_with, learner, need, need_attr
 
 MATMUL = ("__matmul__", "__rmatmul__")
 

@@ -1,4 +1,4 @@
-from tinygrad_learn.testkit import expect_close, learner, need
+from tinygrad_learn.grading.testkit import expect_close, learner, need
 
 
 def test_double(rng):
