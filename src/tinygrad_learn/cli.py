@@ -385,10 +385,13 @@ def bench_command(
     ctx: typer.Context,
     up_to: int = typer.Option(100_000, "--up-to", min=100, metavar="N"),
     limit: float = typer.Option(5.0, "--limit", min=0.5, metavar="SECONDS"),
+    plot: Path | None = typer.Option(None, "--plot", dir_okay=False, metavar="FILE"),
 ) -> None:
     from .bench import SIZES, run_bench, total_steps
+    from .pictures.plots import plot_target
 
     session = _session(ctx)
+    target = plot_target(plot) if plot is not None else None
     workspace = session.workspace()
     sizes = tuple(n for n in SIZES if n <= up_to)
     bar, advance = session.terminal.task_progress("bench.starting", total_steps(sizes))
@@ -401,6 +404,11 @@ def bench_command(
             on_step=lambda label, steps: advance(session.terminal.bench_step(label), steps),
         )
     session.terminal.bench_report(report)
+    if target is not None:
+        from .pictures.plots import bench_panels, save
+        from .pictures.view import chart_written
+
+        chart_written(session.terminal, save(bench_panels(report, session.language), target))
     if report.not_ready is not None:
         raise typer.Exit(EXIT_FAILED)
 
@@ -516,16 +524,32 @@ def train_command(
     task_name: str = typer.Argument("xor", metavar="[xor|framework]"),
     steps: int | None = typer.Option(None, "--steps", min=1, max=100_000),
     training_seed: int = typer.Option(0, "--seed", min=0),
+    plot: Path | None = typer.Option(None, "--plot", dir_okay=False, metavar="FILE"),
 ) -> None:
+    from .pictures.plots import plot_target
     from .training import find_task, run_training
 
     session = _session(ctx)
     workspace = session.workspace()
     task = find_task(task_name)
+    target = plot_target(plot) if plot is not None else None
     bar, on_record = session.terminal.training_progress(task.name)
     with bar:
-        run = run_training(session.course, workspace, task, steps=steps, seed=training_seed, on_record=on_record)
+        run = run_training(
+            session.course,
+            workspace,
+            task,
+            steps=steps,
+            seed=training_seed,
+            on_record=on_record,
+            boundary=target is not None and task.name == "xor",
+        )
     session.terminal.training_report(run)
+    if target is not None and run.losses:
+        from .pictures.plots import save, training_panels
+        from .pictures.view import chart_written
+
+        chart_written(session.terminal, save(training_panels(run, session.language), target))
     if not run.finished:
         raise typer.Exit(EXIT_FAILED)
 
@@ -545,3 +569,17 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         Terminal(_language_from_args(args)).failure_text("app.internal_error", problem=type(error).__name__)
         sys.exit(EXIT_USAGE)
+
+
+@app.command("notebook")
+def notebook_command(ctx: typer.Context, checkpoint: str | None = typer.Argument(None, metavar="[CHECKPOINT]")) -> None:
+    from .notebook.generate import write_notebook
+    from .notebook.view import notebook_written
+
+    session = _session(ctx)
+    workspace = session.workspace()
+    chosen = session.checkpoint_or_current(checkpoint, workspace)
+    if chosen is None:
+        session.terminal.note("check.all_passed_already")
+        return
+    notebook_written(session.terminal, write_notebook(session.course, workspace, chosen, session.language))

@@ -123,7 +123,9 @@ def _render_image(report: GraphReport, dot_file: Path, image_format: str) -> Gra
 
     program = shutil.which("dot")
     if program is None:
-        return replace(report, image_note="no_dot")
+        from .pictures.graph_image import draw_without_graphviz
+
+        return draw_without_graphviz(report, dot_file.with_suffix(f".{image_format}"))
     image = dot_file.with_suffix(f".{image_format}")
     result = run_program([program, f"-T{image_format}", "-o", str(image), str(dot_file)], time_limit=30)
     if result.problem is not None or result.exit_code != 0 or not image.is_file():

@@ -43,6 +43,8 @@ class TrainingRun:
     problem: str | None
     """None, timeout or idle_timeout (the learner's loop stopped reporting)."""
     duration: float
+    boundary: dict[str, Any] | None = None
+    """For xor with `boundary=True`: the trained model's output over a grid of the plane (see `xor_worker`)."""
 
     @property
     def finished(self) -> bool:
@@ -64,6 +66,7 @@ def run_training(
     steps: int | None,
     seed: int,
     on_record: Callable[[dict[str, Any]], None],
+    boundary: bool = False,
 ) -> TrainingRun:
     from .runner import run_worker
 
@@ -77,7 +80,7 @@ def run_training(
 
     result = run_worker(
         task.target,
-        {"steps": total, "seed": seed},
+        {"steps": total, "seed": seed, "boundary": boundary},
         exercises=workspace.exercises,
         solutions=course.solutions,
         time_limit=TIME_LIMIT,
@@ -87,6 +90,7 @@ def run_training(
     error = next((r for r in result.records if r.get("kind") == "error"), None)
     outcome = next((r for r in result.records if r.get("kind") == "result"), None)
     accuracy = outcome.get("accuracy") if outcome else None
+    grid = next((r for r in result.records if r.get("kind") == "boundary"), None)
     return TrainingRun(
         task=task,
         total=total,
@@ -95,6 +99,7 @@ def run_training(
         error=error,
         problem=result.problem,
         duration=result.duration,
+        boundary=grid,
     )
 
 
@@ -121,6 +126,20 @@ def xor_worker(payload: dict[str, Any], send: Callable[[dict[str, Any]], None]) 
     pairs = list(zip(train.XOR_INPUTS, train.XOR_TARGETS, strict=True))
     correct = sum((_plain(model(x)) > 0) == (y > 0) for x, y in pairs)
     send({"kind": "result", "accuracy": correct / len(pairs)})
+    if payload.get("boundary"):
+        send(_xor_boundary(model, train.XOR_INPUTS, train.XOR_TARGETS))
+
+
+BOUNDARY_POINTS = 21
+"""Grid points per side: enough to see the boundary, cheap enough for a scalar engine."""
+
+
+def _xor_boundary(model: Any, inputs: list[list[float]], targets: list[float]) -> dict[str, Any]:
+    """The model's output over the square around the four XOR points, row by row (y outer, x inner)."""
+    low, high = -0.5, 1.5
+    axis = [low + (high - low) * i / (BOUNDARY_POINTS - 1) for i in range(BOUNDARY_POINTS)]
+    outputs = [[_plain(model([x, y])) for x in axis] for y in axis]
+    return {"kind": "boundary", "axis": axis, "outputs": outputs, "inputs": inputs, "targets": targets}
 
 
 def spiral(points_per_class: int, classes: int, seed: int) -> tuple[Any, Any]:

@@ -1,0 +1,1 @@
+"""Pictures without system packages: graph layouts and charts written as SVG by the tool itself."""
