@@ -28,7 +28,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad line as the tool's own error instead of exiting the kernel."""
 
     def error(self, problem: str) -> NoReturn:
-        raise TinygradLearnError("notebook.usage", usage=self.format_usage().strip(), problem=problem)
+        usage = self.format_usage().strip().removeprefix("usage: ")
+        raise TinygradLearnError("notebook.usage", usage=usage, problem=problem)
 
 
 def _parser(name: str) -> _Parser:

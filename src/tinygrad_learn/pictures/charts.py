@@ -208,7 +208,7 @@ def _matplotlib_chart(panels: tuple[Panel, ...], path: Path) -> None:
             extent = (panel.axis[0], panel.axis[-1], panel.axis[0], panel.axis[-1])
             ax.imshow(panel.outputs, origin="lower", extent=extent, cmap="coolwarm", vmin=-1, vmax=1)
             for x, y, target in panel.points:
-                ax.scatter([x], [y], c="#d62728" if target > 0 else "#1f77b4", edgecolors="black", s=60)
+                ax.scatter([x], [y], color="#d62728" if target > 0 else "#1f77b4", edgecolors="black", s=60)
     figure.tight_layout()
     figure.savefig(path)
     pyplot.close(figure)
