@@ -90,6 +90,23 @@ def test_regenerating_keeps_the_learners_notebook_as_a_backup(cli: CliRunner, le
     assert "kept in" in result.output
 
 
+def test_every_checkpoint_gets_a_valid_notebook(real_course: Course, learner: Workspace) -> None:
+    import nbformat
+
+    from tinygrad_learn.notebook.generate import write_notebook
+
+    for checkpoint in real_course.checkpoints:
+        for language in ("en", "ko"):
+            written = write_notebook(real_course, learner, checkpoint, language)
+            notebook = nbformat.read(written.path, as_version=4)
+            nbformat.validate(notebook)
+            sources = [cell.source for cell in notebook.cells]
+            assert sources[-1] == f"%check {checkpoint.id}"
+            # Every file of the checkpoint can be written from the notebook, by definition or whole.
+            targets = [s.splitlines()[0].split()[1] for s in sources if s.startswith("%%exercise")]
+            assert targets, checkpoint.id
+
+
 # -- %%exercise: the cell written into the file ---------------------------------------------------
 
 
@@ -127,6 +144,28 @@ def test_a_cell_that_is_not_python_or_not_the_named_definition_writes_nothing(le
         assert refused.value.key == key, target
     assert engine.read_text(encoding="utf-8") == before
     assert not (learner.root / "outside.py").exists()
+
+
+def test_micrograd_style_backward_with_a_recursive_closure_is_written_as_is(learner: Workspace) -> None:
+    cell = """
+def backward(self):
+    topo = []
+    visited = set()
+    def build_topo(v):
+        if v not in visited:
+            visited.add(v)
+            for child in v._prev:
+                build_topo(child)
+            topo.append(v)
+    build_topo(self)
+    self.grad = 1
+    for v in reversed(topo):
+        v._backward()
+"""
+    write_exercise(learner, "Value.backward", cell, ("engine.py",))
+    after = (learner.exercises / "engine.py").read_text(encoding="utf-8")
+    assert "        def build_topo(v):\n            if v not in visited:" in after
+    assert 'raise NotImplementedError("step3: write Value.backward")' not in after
 
 
 def test_a_whole_file(learner: Workspace) -> None:
@@ -188,7 +227,12 @@ BROKEN = "class Value:\n    def __init__(self, *args):\n        raise RuntimeErr
 
 def test_the_notebook_on_the_solutions_shows_step2_passed(cli: CliRunner, solved: Workspace) -> None:
     assert run_cli(cli, "notebook", "step2").exit_code == 0
-    cells = execute(solved.root / "notebooks" / "step2.ipynb", extra_cells=((2, BROKEN),))
+    graph = '%graph "tanh(x*y)*(x+y)" --at x=1,y=2'
+    cells = execute(solved.root / "notebooks" / "step2.ipynb", extra_cells=((2, BROKEN), (3, graph)))
+    drawn = next(cell for cell in cells if cell["source"] == graph)
+    svg = next(o["data"]["image/svg+xml"] for o in drawn["outputs"] if "image/svg+xml" in o.get("data", {}))
+    assert svg.count('class="node value"') == 6 and "grad 1.388" in svg
+    assert "Result: 2.892" in html_text(drawn)
     verdict = html_text(check_cell(cells))
     assert "✓ step2 still passes" in verdict or "✓ step2 passed" in verdict
     exercise = [cell for cell in cells if cell["source"].startswith("%%exercise")]
