@@ -10,6 +10,7 @@ import html
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,22 @@ def test_a_whole_file(learner: Workspace) -> None:
 # -- in a real kernel -----------------------------------------------------------------------------
 
 
+KERNEL = "tinygrad-learn-tests"
+
+
+@pytest.fixture(autouse=True)
+def kernel_of_this_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel spec that runs this very interpreter, so a `python3` kernel installed elsewhere on the
+    machine (without tinygrad-learn) can never be picked; Jupyter's files stay in tmp_path."""
+    data = tmp_path / "jupyter-data"
+    spec = data / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": KERNEL, "language": "python"}))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(data))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
+
+
 def execute(path: Path, extra_cells: tuple[tuple[int, str], ...] = ()) -> list[dict[str, Any]]:
     """Run the notebook top to bottom in a fresh Python kernel from its folder; the executed cells."""
     import nbformat
@@ -185,7 +202,7 @@ def execute(path: Path, extra_cells: tuple[tuple[int, str], ...] = ()) -> list[d
     for position, source in extra_cells:
         notebook.cells.insert(position, nbformat.v4.new_code_cell(source))
     NotebookClient(
-        notebook, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        notebook, timeout=240, kernel_name=KERNEL, resources={"metadata": {"path": str(path.parent)}}
     ).execute()
     return [dict(cell) for cell in notebook.cells]
 
