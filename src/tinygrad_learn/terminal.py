@@ -588,8 +588,6 @@ class Terminal:
             self._path_line(self.t("graph.image_written", path=_display_path(report.image_path)), "cyan")
         elif report.image_note == "no_dot":
             self.note("graph.no_dot")
-        elif report.image_note == "no_dot_png":
-            self.note("pictures.no_dot_png")
         elif report.image_note == "dot_failed":
             self.note("graph.dot_failed", detail=report.image_detail)
 

@@ -30,7 +30,7 @@ def draw_without_graphviz(report: GraphReport, image: Path) -> GraphReport:
 
             graph_png(report.graph, report.expression, image)
         else:
-            return replace(report, image_note="no_dot_png")
+            return replace(report, image_note="no_dot")
     except OSError as error:
         raise TinygradLearnError("graph.unwritable", path=str(image), problem=str(error)) from None
     return replace(report, image_path=image)
