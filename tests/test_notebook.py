@@ -169,6 +169,16 @@ def backward(self):
     assert 'raise NotImplementedError("step3: write Value.backward")' not in after
 
 
+def test_a_link_out_of_exercises_is_refused(learner: Workspace, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.py"
+    outside.write_text("kept = True\n", encoding="utf-8")
+    (learner.exercises / "linked.py").symlink_to(outside)
+    with pytest.raises(TinygradLearnError) as refused:
+        write_exercise(learner, "linked.py", "kept = False\n", ())
+    assert refused.value.key == "notebook.exercise_no_file"
+    assert outside.read_text(encoding="utf-8") == "kept = True\n"
+
+
 def test_a_whole_file(learner: Workspace) -> None:
     write_exercise(learner, "engine.py", "class Value:\n    pass", ())
     assert (learner.exercises / "engine.py").read_text(encoding="utf-8") == "class Value:\n    pass\n"
