@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tinygrad_learn import runner
-from tinygrad_learn.checking import CheckReport, Outcome
+from tinygrad_learn.checking import locate_backward
 from tinygrad_learn.manifest import Course
 from tinygrad_learn.paths import Workspace
 from tinygrad_learn.sourcemap import (
@@ -18,7 +18,6 @@ from tinygrad_learn.sourcemap import (
     definitions,
     find,
     ops_in_expression,
-    with_backward_locations,
 )
 
 from .conftest import run_cli
@@ -138,11 +137,10 @@ def test_suites_that_name_no_operations_still_get_locations(fixture_course: Cour
     )
     result = runner.RunResult(False, tests, 1, 0.1)
     checkpoint = replace(fixture_course.get("alpha"), files=("engine.py",))
-    report = CheckReport(checkpoint, result, Outcome.FAILED, (), (), None)
-    located = with_backward_locations(report, tmp_path)
-    first, second = located.result.tests
+    located = locate_backward(result, checkpoint, tmp_path)
+    first, second = located.tests
     assert first.failure is not None
     assert [place["name"] for place in first.failure["params"]["backward_at"]] == ["Value.__mul__"]
     assert second == result.tests[1]
-    passing = replace(report, result=replace(result, tests=(runner.TestOutcome("test_x", "passed"),)))
-    assert with_backward_locations(passing, tmp_path) is passing
+    passing = replace(result, tests=(runner.TestOutcome("test_x", "passed"),))
+    assert locate_backward(passing, checkpoint, tmp_path) is passing
