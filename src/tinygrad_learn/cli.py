@@ -75,7 +75,7 @@ class _Group(TyperGroup):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
-        with error_boundary(_session(ctx).language):
+        with error_boundary(lambda: _session(ctx).language):
             return super().invoke(ctx)
 
 
@@ -246,5 +246,5 @@ def train_command(
 def main(argv: Sequence[str] | None = None) -> None:
     """The console-script entry point: no learner ever sees a traceback from the tool itself."""
     args = list(sys.argv[1:] if argv is None else argv)
-    with error_boundary(_language_from_args(args), last_line=True):
+    with error_boundary(lambda: _language_from_args(args), last_line=True):
         typer.main.get_command(app).main(args=args, prog_name="tinygrad-learn", standalone_mode=True)

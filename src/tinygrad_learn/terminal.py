@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -165,20 +165,21 @@ def print_json(data: Any) -> None:
 
 
 @contextlib.contextmanager
-def error_boundary(language: str, last_line: bool = False) -> Iterator[None]:
+def error_boundary(language: Callable[[], str], last_line: bool = False) -> Iterator[None]:
     """The one place a problem becomes a message and exit code 2: a learner never sees a traceback.
 
     Around every command it turns a TinygradLearnError or Ctrl+C into its message; as the last
     line (`last_line`, around the whole program) also an unexpected exception, unless
     TINYGRAD_LEARN_DEBUG is set for whoever works on the tool. Click's own exits pass through.
+    `language()` is asked only when there is something to say, once `--lang` has been read.
     """
     try:
         yield
     except TinygradLearnError as error:
-        Terminal(language).error(error)
+        Terminal(language()).error(error)
         raise SystemExit(EXIT_USAGE) from None
     except KeyboardInterrupt:
-        Terminal(language).failure("app.interrupted")
+        Terminal(language()).failure("app.interrupted")
         raise SystemExit(EXIT_USAGE) from None
     except Exception as error:
         import click
@@ -187,5 +188,5 @@ def error_boundary(language: str, last_line: bool = False) -> Iterator[None]:
             raise
         if os.environ.get(DEBUG_ENV):
             raise
-        Terminal(language).failure("app.internal_error", problem=type(error).__name__)
+        Terminal(language()).failure("app.internal_error", problem=type(error).__name__)
         raise SystemExit(EXIT_USAGE) from None
