@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -48,7 +49,7 @@ def test_printed_output_in_verbose_mode_is_shown_as_text(cli: CliRunner, workspa
 
 
 def test_a_graph_label_from_learner_code_is_shown_as_text(
-    cli: CliRunner, tmp_path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     workspace = engine_workspace(tmp_path, monkeypatch)
     shutil.copy(REFERENCE_ENGINE, workspace.exercises / "engine.py")
