@@ -5,7 +5,7 @@ n deep) and a binary tree (n leaves summed pairwise, level by level: log2(n) dee
 and graph shape runs in its own worker process (see `runner.run_worker`): the learner's code may
 hang or crash, so a size that takes longer than the limit is stopped, and a crash loses nothing
 measured before it. The growth exponent is fitted on a log-log scale; memory per node comes from
-tracemalloc. The core returns values; `terminal.py` draws them.
+tracemalloc. The core returns values; `bench_view.py` draws them.
 """
 
 from __future__ import annotations

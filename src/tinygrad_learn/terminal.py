@@ -10,7 +10,6 @@ Text that comes from learner code goes through `visible` and into `Text` objects
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import sys
@@ -38,15 +37,14 @@ ASCII_SYMBOLS = {"passed": "+", "failed": "x", "not_started": ".", "stale": "!",
 
 # C0 (but newline and tab, which a block of several lines keeps), DEL, C1 and the bidi controls
 # that reorder what follows them: a terminal acts on these instead of showing them.
-_CONTROL_IN_BLOCK = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_CONTROL_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_IN_BLOCK = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+_CONTROL_IN_LINE = "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 
 
 def visible(text: object, block: bool = False) -> str:
     """Learner-made text with every control character written out (`\\x1b`), so it cannot paint
     the screen; `block=True` keeps newlines and tabs, for output meant to span lines."""
-    pattern = _CONTROL_IN_BLOCK if block else _CONTROL_IN_LINE
-    return pattern.sub(_escape, str(text))
+    return re.sub(_CONTROL_IN_BLOCK if block else _CONTROL_IN_LINE, _escape, str(text))
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -161,6 +159,8 @@ class Terminal:
 
 def print_json(data: Any) -> None:
     """JSON on standard output, never wrapped or coloured."""
+    import json
+
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
