@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from .doctor import DoctorReport
-from .terminal import Terminal
+from .terminal import Terminal, visible
 
 
 def show(term: Terminal, report: DoctorReport) -> None:
@@ -20,12 +20,13 @@ def show(term: Terminal, report: DoctorReport) -> None:
             mark, style = term.symbols["stale"], "yellow"
         line = Text(f"{mark} ", style=style)
         line.append(term.t(f"doctor.{finding.name}"), style="bold")
-        line.append(f": {term.t(finding.detail, **finding.params)}")
+        params = {name: visible(value) if isinstance(value, str) else value for name, value in finding.params.items()}
+        line.append(f": {term.t(finding.detail, **params)}")
         if not finding.required and not finding.ok:
             line.append(f" ({term.t('doctor.optional')})", style="dim")
         term.out.print(line)
         if finding.fix is not None:
-            term.line("    " + term.t(f"doctor.fix_{finding.fix}", **finding.params), "cyan")
+            term.line("    " + term.t(f"doctor.fix_{finding.fix}", **params), "cyan")
     term.line()
     failed = sum(1 for finding in report.findings if finding.required and not finding.ok)
     if failed:

@@ -47,6 +47,10 @@ def visible(text: object, block: bool = False) -> str:
     return re.sub(_CONTROL_IN_BLOCK if block else _CONTROL_IN_LINE, _escape, str(text))
 
 
+def _shown(value: Any) -> Any:
+    return visible(value) if isinstance(value, str) else value
+
+
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
@@ -112,7 +116,8 @@ class Terminal:
         self.line(self.t(key, **params), "yellow")
 
     def error(self, error: TinygradLearnError) -> None:
-        self.failure(error.key, **error.params)
+        # Its details may name a learner's file or repeat what their code said.
+        self.failure(error.key, **{name: _shown(value) for name, value in error.params.items()})
 
     def path_line(self, text: str, style: str = "") -> None:
         """A line that names a file: never wrapped, so a terminal can still open the path."""
