@@ -125,7 +125,8 @@ class Terminal:
 
     def moved_aside(self, path: Path | None) -> None:
         if path is not None:
-            self.err.print(self.text(self.t("progress.moved_aside", path=str(path)), "yellow"))
+            # Names a file: never wrapped, like `path_line`.
+            self.err.print(self.text(self.t("progress.moved_aside", path=str(path)), "yellow"), soft_wrap=True)
 
     def indented(self, renderable: RenderableType, left: int = 2) -> None:
         from rich.padding import Padding
