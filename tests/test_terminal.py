@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,20 @@ def test_a_graph_label_from_learner_code_is_shown_as_text(
     assert result.exit_code == 0, result.output
     assert ESC not in result.output
     assert "*\\x1b[8m[red]" in result.output
+
+
+def imports_markdown(*args: str) -> bool:
+    """Whether the command, run in a fresh interpreter, imported `rich.markdown`."""
+    program = (
+        "import sys\nfrom tinygrad_learn.cli import main\n"
+        f"try:\n    main({list(args)!r})\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
+        "print('rich.markdown' in sys.modules)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    return completed.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_markdown_is_imported_only_to_draw_markdown(workspace: Workspace) -> None:
+    assert not imports_markdown("hint", "alpha", "--level", "1")  # "Multiply."
+    assert imports_markdown("hint", "alpha", "--level", "2")  # "Doubling is x * 2."
+    assert imports_markdown("show", "alpha")

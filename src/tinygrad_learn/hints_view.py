@@ -43,8 +43,9 @@ def solution(term: Terminal, reply: SolutionReply) -> None:
 
 
 def _markdown_or_text(text: str) -> RenderableType:
-    """Markdown only when the text uses it: `rich.markdown` is slow to import."""
-    if not _MARKDOWN.search(text):
+    """Markdown only when the text uses it: `rich.markdown` is slow to import. (A line break
+    counts: Markdown joins the lines of a paragraph.)"""
+    if "\n" not in text.strip() and not _MARKDOWN.search(text):
         return Text(text.strip())
     from rich.markdown import Markdown
 
