@@ -18,7 +18,7 @@ from .checking import CheckReport, Outcome
 from .i18n import catalogue
 from .manifest import Checkpoint
 from .runner import RunResult, TestOutcome
-from .terminal import Terminal, visible
+from .terminal import Terminal, visible, visible_values
 
 MAX_FAILURES_SHOWN = 6
 # Exceptions from learner code that have a sentence of their own (integrity.failure.<name>).
@@ -94,7 +94,7 @@ def problem_text(term: Terminal, result: RunResult) -> str:
     params.update(result.problem_detail)
     if result.problem == "collect_error":
         params["message"] = str((result.problem_detail.get("params") or {}).get("message", ""))[-500:]
-    return term.t(key, **{name: visible(value) if isinstance(value, str) else value for name, value in params.items()})
+    return term.t(key, **visible_values(params))
 
 
 def _failed_summary(term: Terminal, report: CheckReport) -> None:

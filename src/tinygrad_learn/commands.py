@@ -104,7 +104,7 @@ def check(
 ) -> int:
     from . import checking
 
-    preload()  # Rich loads while the suite runs
+    preload(f"{__package__}.checking_view")  # Rich loads while the suite runs
     workspace = session.workspace()
     if every:
         targets = list(session.course.checkpoints)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from .doctor import DoctorReport
-from .terminal import Terminal, visible
+from .terminal import Terminal, visible_values
 
 
 def show(term: Terminal, report: DoctorReport) -> None:
@@ -20,7 +20,7 @@ def show(term: Terminal, report: DoctorReport) -> None:
             mark, style = term.symbols["stale"], "yellow"
         line = Text(f"{mark} ", style=style)
         line.append(term.t(f"doctor.{finding.name}"), style="bold")
-        params = {name: visible(value) if isinstance(value, str) else value for name, value in finding.params.items()}
+        params = visible_values(finding.params)
         line.append(f": {term.t(finding.detail, **params)}")
         if not finding.required and not finding.ok:
             line.append(f" ({term.t('doctor.optional')})", style="dim")

@@ -10,6 +10,7 @@ Text that comes from learner code goes through `visible` and into `Text` objects
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
 import sys
@@ -47,8 +48,9 @@ def visible(text: object, block: bool = False) -> str:
     return re.sub(_CONTROL_IN_BLOCK if block else _CONTROL_IN_LINE, _escape, str(text))
 
 
-def _shown(value: Any) -> Any:
-    return visible(value) if isinstance(value, str) else value
+def visible_values(params: dict[str, Any]) -> dict[str, Any]:
+    """Message parameters with every text made `visible`; numbers keep their format."""
+    return {name: visible(value) if isinstance(value, str) else value for name, value in params.items()}
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -64,9 +66,9 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def preload() -> None:
-    """Import Rich in the background, while something slow (a grading run) keeps the tool busy."""
-    threading.Thread(target=lambda: __import__("rich.console"), daemon=True).start()
+def preload(module: str) -> None:
+    """Import a view (and Rich with it) in the background, while something slow keeps the tool busy."""
+    threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
 
 
 def _can_encode(text: str) -> bool:
@@ -117,7 +119,7 @@ class Terminal:
 
     def error(self, error: TinygradLearnError) -> None:
         # Its details may name a learner's file or repeat what their code said.
-        self.failure(error.key, **{name: _shown(value) for name, value in error.params.items()})
+        self.failure(error.key, **visible_values(error.params))
 
     def path_line(self, text: str, style: str = "") -> None:
         """A line that names a file: never wrapped, so a terminal can still open the path."""
