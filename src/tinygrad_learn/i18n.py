@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from .korean import fill
 from .paths import LOCALES_DIR
 
 LANGUAGES = ("en", "ko")
@@ -53,7 +54,4 @@ class Translator:
 
     def __call__(self, key: str, **params: Any) -> str:
         text = catalogue(self.language).get(key) or catalogue("en").get(key) or key
-        try:
-            return text.format(**params)
-        except (KeyError, IndexError, ValueError):
-            return text
+        return fill(text, params)
