@@ -64,7 +64,7 @@ def glossary() -> tuple[Term, ...]:
 
 def findings_in(text: str, source: str, terms: tuple[Term, ...]) -> list[Finding]:
     """What is wrong in one Korean text (code spans already count as words, not as Korean)."""
-    found = []
+    found: list[Finding] = []
     if not HANGUL.search(text):
         return found
     prose = _CODE_SPAN.sub("`code`", text)
