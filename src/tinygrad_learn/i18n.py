@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from .korean import fill
-from .paths import LOCALES_DIR
+from .paths import LOCALES_DIR, SUITES_DIR
 
 LANGUAGES = ("en", "ko")
 LANG_ENV = "TINYGRAD_LEARN_LANG"
@@ -44,6 +44,21 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
 def catalogue(language: str) -> dict[str, str]:
     with open(LOCALES_DIR / f"{language}.yaml", encoding="utf-8") as handle:
         return _flatten(yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+
+
+@cache
+def _check_titles() -> dict[str, dict[str, str]]:
+    with open(SUITES_DIR / "titles.ko.yaml", encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+
+
+def check_title(suite: str, test: str, language: str) -> str:
+    """What the learner reads for a check: its Korean title, or its name in words."""
+    if language == "ko":
+        title = _check_titles().get(suite, {}).get(test)
+        if title:
+            return str(title)
+    return test.removeprefix("test_").replace("_", " ")
 
 
 class Translator:

@@ -101,6 +101,9 @@ def korean_texts(course_root: Path) -> Iterator[tuple[str, str]]:
     readme = course_root / "README.ko.md"
     if readme.is_file():
         yield from _markdown(readme, "README.ko.md")
+    titles = PACKAGE_DIR / "suites" / "titles.ko.yaml"
+    for key, text in _flatten(yaml.safe_load(titles.read_text(encoding="utf-8"))):
+        yield f"suites/titles.ko.yaml:{key}", text
     suites = sorted({*(PACKAGE_DIR / "suites").glob("test_*.py"), *(PACKAGE_DIR / "grading").glob("*.py")})
     for path in suites:
         yield from _python_korean(path, f"{path.parent.name}/{path.name}")
