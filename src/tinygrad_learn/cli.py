@@ -15,7 +15,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from . import __version__, commands
+from . import __version__, click_korean, commands
 from .commands import Session
 from .i18n import LANGUAGES, Translator, resolve_language
 from .terminal import error_boundary
@@ -66,7 +66,9 @@ class _Group(TyperGroup):
     """Translates the help, and runs every command inside the error boundary."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        t = Translator(_language_from_args(args))
+        language = _language_from_args(args)
+        click_korean.install(language)
+        t = Translator(language)
         _translate_help(self, t, ctx)
         # No file name or value can hold a NUL; refused here, before any path is touched.
         for arg in args:
@@ -85,6 +87,9 @@ app = typer.Typer(
     no_args_is_help=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    # Click 8.4 suggests the nearest command itself, through its translatable texts; Typer's own
+    # suggestion would repeat it in English.
+    suggest_commands=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
