@@ -15,7 +15,8 @@ from rich.console import Group
 from rich.text import Text
 
 from .checking import CheckReport, Outcome
-from .i18n import catalogue
+from .i18n import catalogue, check_title
+from .korean import fill
 from .manifest import Checkpoint
 from .runner import RunResult, TestOutcome
 from .terminal import Terminal, visible, visible_values
@@ -52,7 +53,7 @@ def show_report(term: Terminal, report: CheckReport, verbose: bool = False) -> N
                 term.say("check.next", "cyan", id=report.next_checkpoint.id)
         return
     _failed_summary(term, report)
-    _failures(term, result)
+    _failures(term, result, report.checkpoint.suite_path.name)
     term.line()
     if report.unmet_requirements:
         term.note("check.unmet", id=checkpoint.id, requires=", ".join(report.unmet_requirements))
@@ -111,7 +112,7 @@ def _failed_summary(term: Terminal, report: CheckReport) -> None:
         term.line(problem_text(term, result), "red")
 
 
-def _failures(term: Terminal, result: RunResult) -> None:
+def _failures(term: Terminal, result: RunResult, suite: str) -> None:
     failed = list(result.failed_tests)
     if result.problem is not None:
         # After a run-level problem, only tests that reported something real are worth showing.
@@ -121,7 +122,7 @@ def _failures(term: Terminal, result: RunResult) -> None:
     for test in failed:
         groups.setdefault(json.dumps([test.outcome, test.failure], sort_keys=True, default=str), []).append(test)
     for tests in list(groups.values())[:MAX_FAILURES_SHOWN]:
-        names = ", ".join(visible(test.name.removeprefix("test_").replace("_", " ")) for test in tests)
+        names = ", ".join(visible(check_title(suite, test.name, term.language)) for test in tests)
         term.line()
         term.line(f"{term.symbols['failed']} {names}", "bold")
         term.indented(describe(term, tests[0]))
@@ -146,8 +147,7 @@ def describe(term: Terminal, test: TestOutcome) -> Group:
     if kind == "custom":
         message = params.get("message") or {}
         text = str(message.get(term.language) or message.get("en") or "")
-        with contextlib.suppress(KeyError, IndexError, ValueError):
-            text = text.format(**_fields({k: v for k, v in params.items() if k != "message"}))
+        text = fill(text, _fields({k: v for k, v in params.items() if k != "message"}))
         return Group(Text(text), *_context(term, params))
     if kind in {"skipped", "collect_error"}:
         return Group(Text(term.t(f"failure.{kind}", **_fields(params))))
