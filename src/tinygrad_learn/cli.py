@@ -521,7 +521,7 @@ def train_command(
 
     session = _session(ctx)
     workspace = session.workspace()
-    task = find_task(task_name)
+    task = find_task(session.course, task_name)
     bar, on_record = session.terminal.training_progress(task.name)
     with bar:
         run = run_training(session.course, workspace, task, steps=steps, seed=training_seed, on_record=on_record)
