@@ -9,9 +9,10 @@ from pathlib import Path
 from .errors import TinygradLearnError
 from .manifest import Checkpoint, Course, Medal
 from .paths import Workspace
-from .progress import FAILED, PASSED, Entry, ProgressStore, files_hash, now, suite_version
+from .progress import FAILED, PASSED, Entry, ProgressStore, files_hash, now
 from .runner import RunResult, new_seed, run_suite
 from .state import earned_medals
+from .versioning import suite_version
 
 
 class Outcome(enum.Enum):
