@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -121,15 +122,19 @@ def test_a_course_without_an_engine_or_loops_has_none() -> None:
     assert course.engine is None and course.trainings == ()
 
 
-def test_version_1_reads_as_the_engine_and_loops_v1_tools_assumed() -> None:
+def test_version_1_reads_as_the_engine_and_loops_v1_tools_assumed(tmp_path: Path) -> None:
     data = fixture_data()
     assert data["format_version"] == 1
     data["checkpoints"][1]["id"] = "week3"
     data["medals"][1]["requires"] = ["week3"]
     course = parse_course(data, FIXTURE_COURSE)
-    assert course.format_version == 1
-    assert course.engine is not None and (course.engine.file, course.engine.value) == ("engine.py", "Value")
+    assert course.format_version == 1 and course.engine is None  # the fixture has no engine.py
     assert [(t.name, t.checkpoint, t.steps) for t in course.trainings] == [("xor", "week3", 300)]
+
+    shutil.copytree(FIXTURE_COURSE, tmp_path / "course")
+    (tmp_path / "course" / "exercises" / "engine.py").write_text("class Value: pass\n", encoding="utf-8")
+    course = parse_course(data, tmp_path / "course")
+    assert course.engine is not None and (course.engine.file, course.engine.value) == ("engine.py", "Value")
 
 
 def test_the_course_declares_every_loop_the_tool_can_drive(real_course: Course) -> None:

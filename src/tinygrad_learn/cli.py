@@ -59,7 +59,7 @@ def _translate_help(command: click.Command, t: Translator, ctx: click.Context, n
         help_option.help = t("help.help")
     if isinstance(command, click.Group):
         for sub_name, sub in command.commands.items():
-            _translate_help(sub, t, ctx, sub_name)
+            _translate_help(sub, t, ctx, sub_name if name == "app" else f"{name}_{sub_name}")
 
 
 # Parameters whose help key differs from their name.
@@ -545,3 +545,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         Terminal(_language_from_args(args)).failure_text("app.internal_error", problem=type(error).__name__)
         sys.exit(EXIT_USAGE)
+
+
+# The author's kit (`dev check`, `dev new`): a command group of its own, beside its core.
+from .dev.commands import dev_app  # noqa: E402
+
+app.add_typer(dev_app, name="dev")

@@ -185,12 +185,13 @@ V1_ENGINE = {"file": "engine.py", "value": "Value"}
 V1_TRAININGS = {"week3": {"name": "xor", "steps": 300}, "week4-framework": {"name": "framework", "steps": 40}}
 
 
-def _migrate(data: dict[str, Any]) -> dict[str, Any]:
+def _migrate(data: dict[str, Any], root: Path) -> dict[str, Any]:
     """A version 1 manifest is a version 2 one with the engine and loops the v1 tool assumed."""
     if data.get("format_version") != 1:
         return data
     data = {**data, "format_version": 2}
-    data.setdefault("engine", V1_ENGINE)
+    if (root / "exercises" / V1_ENGINE["file"]).is_file():
+        data.setdefault("engine", V1_ENGINE)
     entries = data.get("checkpoints")
     if isinstance(entries, list):
         data["checkpoints"] = [
@@ -221,7 +222,7 @@ def parse_course(data: Any, root: Path) -> Course:
         raise _invalid("format_version", "should be a whole number")
     if version > FORMAT_VERSION:
         raise TinygradLearnError("manifest.too_new", found=version, supported=FORMAT_VERSION)
-    data = _migrate(data)
+    data = _migrate(data, root)
     top = _Reader(data, "")
     entries = top.raw("checkpoints")
     if not isinstance(entries, list) or not entries:
