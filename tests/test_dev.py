@@ -91,6 +91,12 @@ def test_dev_new_refuses_what_it_cannot_scaffold(cli: CliRunner, course: Path) -
     assert not (course.parent / "escape.py").exists()
 
 
+def test_a_folder_without_a_course_is_a_usage_error(cli: CliRunner, tmp_path: Path) -> None:
+    for command in ("check", "new gamma"):
+        result = run_cli(cli, "dev", *command.split(), "--course", str(tmp_path))
+        assert result.exit_code == 2 and "holds no course" in result.output, result.output
+
+
 def test_a_missing_korean_lesson(cli: CliRunner, course: Path) -> None:
     (course / "lessons" / "beta.ko.md").unlink()
     result = dev_check(cli, course)

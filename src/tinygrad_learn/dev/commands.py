@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 import typer
 
+from ..errors import TinygradLearnError
 from ..i18n import Translator, resolve_language
-from ..paths import course_root
+from ..paths import MANIFEST_NAME, course_root
 
 EXIT_FINDINGS = 1
 
@@ -21,7 +22,10 @@ def _translator(ctx: click.Context) -> Translator:
 
 
 def _course(course_dir: Path | None) -> Path:
-    return course_dir.expanduser().resolve() if course_dir is not None else course_root()
+    root = course_dir.expanduser().resolve() if course_dir is not None else course_root()
+    if not (root / MANIFEST_NAME).is_file():
+        raise TinygradLearnError("dev.no_course", path=str(root))
+    return root
 
 
 @dev_app.command("check")
