@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .paths import PACKAGE_DIR
@@ -47,8 +47,15 @@ class _Module:
     """local name -> (module file, name in it); the name is WHOLE_MODULE for a module itself."""
     code: str
     """The top-level statements every import runs: neither definitions nor imports."""
-    reaches: dict[str, frozenset[tuple[str, str]]]
-    """name (or MODULE_CODE) -> the shared names its text refers to."""
+    found: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+    """What `reaches` worked out so far: read only for the definitions a suite uses."""
+
+    def reaches(self, name: str) -> frozenset[tuple[str, str]]:
+        """The shared names the definition `name` (or MODULE_CODE) refers to."""
+        if name not in self.found:
+            text = self.code if name == MODULE_CODE else self.definitions[name]
+            self.found[name] = frozenset(_references(text, self.imported, self.definitions, self.file))
+        return self.found[name]
 
 
 def suite_version(suite: Path, grading_dir: Path = GRADING_DIR) -> str:
@@ -80,7 +87,7 @@ def _use(
         used[(module_file, MODULE_CODE)] = module.code
         for other in {(other_file, MODULE_CODE) for other_file, _ in module.imported.values()}:
             _use(grading_dir, other, used, modules)
-        for reached in module.reaches[MODULE_CODE]:
+        for reached in module.reaches(MODULE_CODE):
             _use(grading_dir, reached, used, modules)
     if name == WHOLE_MODULE:
         for defined in module.definitions:
@@ -89,7 +96,7 @@ def _use(
             _use(grading_dir, imported, used, modules)
     elif name in module.definitions:
         used[target] = module.definitions[name]
-        for reached in module.reaches[name]:
+        for reached in module.reaches(name):
             _use(grading_dir, reached, used, modules)
     elif name in module.imported:
         _use(grading_dir, module.imported[name], used, modules)
@@ -98,10 +105,13 @@ def _use(
 def _references(
     text: str, imported: dict[str, tuple[str, str]], definitions: dict[str, str], module_file: str = ""
 ) -> set[tuple[str, str]]:
-    """The shared names `text` may refer to: every identifier that is one of them, and `module.name`."""
+    """The shared names `text` may refer to: every identifier that is one of them, and `module.name`.
+
+    With no definitions of its own (a suite), every name it imports counts as used: scanning a
+    whole suite for identifiers costs more than the little it would leave out.
+    """
     found: set[tuple[str, str]] = set()
-    identifiers = set(_IDENTIFIER.findall(text))
-    body = _IMPORT.sub("", text)  # naming a module in its import is not a use of it whole
+    identifiers = set(_IDENTIFIER.findall(text)) if definitions else set(imported)
     for local, (other_file, name) in imported.items():
         if local == WHOLE_MODULE:
             found.add((other_file, WHOLE_MODULE))
@@ -109,6 +119,7 @@ def _references(
             found.add((other_file, name))
         elif local in identifiers:
             attributes = set(re.findall(rf"\b{re.escape(local)}[ \t]*\.[ \t]*(\w+)", text))
+            body = _IMPORT.sub("", text)  # naming a module in its import is not a use of it whole
             # A module named without an attribute (passed around whole) may be used for anything.
             bare = re.search(rf"\b{re.escape(local)}\b(?![ \t]*\.)", body) is not None
             found |= {(other_file, attribute) for attribute in attributes} if not bare else {(other_file, WHOLE_MODULE)}
@@ -165,12 +176,7 @@ def _analyse_text(path: Path, text: str) -> _Module:
             definitions[named.group(1) or named.group(2)] = statement
         else:
             code.append(statement)
-    imported = _imports(text, path.parent)
-    reaches = {
-        name: frozenset(_references(part, imported, definitions, path.name))
-        for name, part in [*definitions.items(), (MODULE_CODE, "\n".join(code))]
-    }
-    return _Module(path.name, definitions, imported, "\n".join(code), reaches)
+    return _Module(path.name, definitions, _imports(text, path.parent), "\n".join(code))
 
 
 def _decorators_only(lines: list[str]) -> bool:
