@@ -210,8 +210,11 @@ def _run_findings(course: Course, seed: int, measure: Measure) -> tuple[list[Fin
     with tempfile.TemporaryDirectory(prefix="tinygrad-learn-dev-") as scratch:
         stubs, solutions = Path(scratch) / "exercises", Path(scratch) / "solutions"
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-        shutil.copytree(course.exercises, stubs, ignore=ignore)
-        shutil.copytree(course.solutions, solutions, ignore=ignore)
+        for source, copy in ((course.exercises, stubs), (course.solutions, solutions)):
+            if source.is_dir():  # a missing folder is already a finding: every twin is missing
+                shutil.copytree(source, copy, ignore=ignore)
+            else:
+                copy.mkdir()
         for checkpoint in course.checkpoints:
             if not checkpoint.suite_path.is_file():
                 continue
