@@ -1,8 +1,9 @@
 """`train`: runs the learner's own training loop and reports every step as it happens.
 
-Which loops a course has is in its manifest (`trains:`). The loops themselves never print: they call a callback.
-Here that callback sends one record per step from a worker process (`runner.run_worker`, since
-the learner's code may hang or crash) to the CLI, which draws a progress bar and the loss curve.
+Which loops a course has, and which checkpoint unlocks each, is in its manifest (`trains:`). The
+loops themselves never print: they call a callback. Here that callback sends one record per step
+from a worker process (`runner.run_worker`, since the learner's code may hang or crash) to the
+CLI, which draws a progress bar and the loss curve.
 """
 
 from __future__ import annotations
