@@ -161,3 +161,18 @@ def test_duplicate_test_names_across_suites(cli: CliRunner, course: Path) -> Non
         suite.write("\n\ndef test_double():\n    pass\n")
     result = dev_check(cli, course)
     assert "[beta] test_beta.py: the test test_double is also in the suite of alpha" in result.output
+
+
+def test_dev_new_appends_to_an_existing_exercise_file(cli: CliRunner, course: Path) -> None:
+    stub_before = (course / "exercises" / "mathy.py").read_text(encoding="utf-8")
+    result = run_cli(cli, "dev", "new", "gamma", "--course", str(course), "--file", "mathy.py", "--function", "cube")
+    assert result.exit_code == 0, result.output
+    stub = (course / "exercises" / "mathy.py").read_text(encoding="utf-8")
+    assert stub.startswith(stub_before.rstrip()) and stub.endswith(
+        '\n\n\ndef cube(x):\n    # TODO(gamma)\n    raise NotImplementedError("gamma: write cube")\n'
+    )
+    assert "def cube(x):" in (course / "solutions" / "mathy.py").read_text(encoding="utf-8")
+    manifest = (course / "checkpoints.yaml").read_text(encoding="utf-8")
+    assert "  - id: gamma\n" in manifest
+    assert "    files: [mathy.py]\n    tasks: [cube]\n    requires: [beta]\n" in manifest
+    assert manifest.index("id: gamma") < manifest.index("\nmedals:")

@@ -66,9 +66,8 @@ def new_checkpoint(root: Path, checkpoint_id: str, file: str | None = None, func
 
 def _append(path: Path, body: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    before = path.read_text(encoding="utf-8") if path.exists() else ""
-    separator = "\n\n" if before.strip() else ""
-    path.write_text(before.rstrip() + separator + body if before.strip() else body, encoding="utf-8")
+    before = path.read_text(encoding="utf-8").rstrip() if path.exists() else ""
+    path.write_text(f"{before}\n\n\n{body}" if before else body, encoding="utf-8")
 
 
 def _stub(checkpoint_id: str, name: str) -> str:
