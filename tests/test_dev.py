@@ -176,3 +176,18 @@ def test_dev_new_appends_to_an_existing_exercise_file(cli: CliRunner, course: Pa
     assert "  - id: gamma\n" in manifest
     assert "    files: [mathy.py]\n    tasks: [cube]\n    requires: [beta]\n" in manifest
     assert manifest.index("id: gamma") < manifest.index("\nmedals:")
+
+
+def test_a_time_limit_without_head_room_through_the_command(
+    cli: CliRunner, course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tinygrad_learn.dev.check as dev_check_module
+
+    # The grading runs for real; only the clock reading is given: 3.5s against a 10s limit.
+    monkeypatch.setattr(dev_check_module, "default_measure", lambda: (lambda run: (run(), 3.5), "cpu"))
+    result = dev_check(cli, course)
+    assert result.exit_code == 1
+    assert "[alpha] checkpoints.yaml: time_limit 10s leaves less than 3x head-room over the solution's 3.50s" in (
+        result.output
+    )
+    assert "[beta] checkpoints.yaml: time_limit 10s" in result.output
