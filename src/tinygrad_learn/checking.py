@@ -10,10 +10,11 @@ from pathlib import Path
 from .errors import TinygradLearnError
 from .manifest import Checkpoint, Course, Medal
 from .paths import Workspace
-from .progress import FAILED, PASSED, Entry, ProgressStore, files_hash, now, suite_version
+from .progress import FAILED, PASSED, Entry, ProgressStore, files_hash, now
 from .runner import RunResult, new_seed, run_suite
 from .sourcemap import with_backward_at
 from .state import earned_medals
+from .versioning import suite_version
 
 
 class Outcome(enum.Enum):

@@ -46,7 +46,7 @@ def _translate_help(command: click.Command, t: Translator, ctx: click.Context, n
         help_option.help = t("help.help")
     if isinstance(command, click.Group):
         for sub_name, sub in command.commands.items():
-            _translate_help(sub, t, ctx, sub_name)
+            _translate_help(sub, t, ctx, sub_name if name == "app" else f"{name}_{sub_name}")
 
 
 # Parameters whose help key differs from their name.
@@ -253,3 +253,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     with error_boundary(lambda: _language_from_args(args), last_line=True):
         typer.main.get_command(app).main(args=args, prog_name="tinygrad-learn", standalone_mode=True)
+
+
+# The author's kit (`dev check`, `dev new`): a command group of its own, beside its core.
+from .dev.commands import dev_app  # noqa: E402
+
+app.add_typer(dev_app, name="dev")

@@ -260,7 +260,7 @@ def train(session: Session, task_name: str, steps: int | None, seed: int) -> int
     from . import training, training_view
 
     workspace = session.workspace()
-    task = training.find_task(task_name)
+    task = training.find_task(session.course, task_name)
     with training_view.training(session.terminal, task.name) as on_record:
         run = training.run_training(session.course, workspace, task, steps=steps, seed=seed, on_record=on_record)
     training_view.show(session.terminal, run)

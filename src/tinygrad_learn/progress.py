@@ -82,18 +82,6 @@ def files_hash(folder: Path, names: tuple[str, ...]) -> str:
     return digest.hexdigest()[:16]
 
 
-# What every suite grades with besides its own file: a change here changes every verdict's basis.
-SHARED_GRADING_CODE = ("testkit.py", "suitekit.py")
-
-
-def suite_version(suite: Path) -> str:
-    digest = hashlib.sha256(suite.read_bytes())
-    package = Path(__file__).parent / "grading"
-    for name in SHARED_GRADING_CODE:
-        digest.update((package / name).read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def _entry_from(node: Any) -> Entry:
     if not isinstance(node, dict):
         raise ValueError("entry is not a mapping")
