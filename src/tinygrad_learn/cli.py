@@ -545,3 +545,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         Terminal(_language_from_args(args)).failure_text("app.internal_error", problem=type(error).__name__)
         sys.exit(EXIT_USAGE)
+
+
+def _register_instructor_commands() -> None:
+    from .instructor.commands import register
+
+    register(app)
+
+
+_register_instructor_commands()
