@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import run_cli
 from tests.instructor_kit import (
     CRASH,
     ENDLESS,
@@ -31,7 +32,6 @@ from tests.instructor_kit import (
     fast_course,
     make_workspace,
 )
-from tests.conftest import run_cli
 
 
 @pytest.fixture
@@ -110,9 +110,7 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def test_a_class_with_hostile_submissions_gets_the_right_verdicts(
-    course: Path, tmp_path: Path, cli: CliRunner
-) -> None:
+def test_a_class_with_hostile_submissions_gets_the_right_verdicts(course: Path, tmp_path: Path, cli: CliRunner) -> None:
     pid_file = tmp_path / "forked.pids"
     room = tmp_path / "class"
     make_workspace(room / "solved", SOLVED, claims("alpha", "beta", hints=(1,)))
@@ -202,7 +200,13 @@ def test_checkpoints_option_restricts_the_run(course: Path, tmp_path: Path, cli:
 
 @pytest.mark.parametrize(
     "args",
-    [("nowhere",), ("empty",), ("room", "--format", "gradescope"), ("room", "--only", "gamma"), ("room", "--report", "x")],
+    [
+        ("nowhere",),
+        ("empty",),
+        ("room", "--format", "gradescope"),
+        ("room", "--only", "gamma"),
+        ("room", "--report", "x"),
+    ],
 )
 def test_grading_that_cannot_run_exits_2(course: Path, tmp_path: Path, cli: CliRunner, args: tuple[str, ...]) -> None:
     (tmp_path / "empty").mkdir()
