@@ -289,3 +289,16 @@ def test_classroom50_results_follow_result_v1(graded_class: Path) -> None:
         check_classroom50(json.loads((graded_class / "classroom50" / f"{name}.json").read_text()))
     half = json.loads((graded_class / "classroom50" / "half.json").read_text())
     assert (half["score"], half["max-score"]) == (1, 2)
+
+
+def test_a_student_build_without_solutions_grades_and_withholds_solutions(
+    course: Path, tmp_path: Path, cli: CliRunner
+) -> None:
+    import shutil
+
+    shutil.rmtree(course / "solutions")
+    workspace = make_workspace(tmp_path / "dana", HALF, claims("alpha"))
+    result = run_cli(cli, "--workspace", str(workspace), "solution", "alpha")
+    assert result.exit_code == 2 and "without its reference solutions" in result.output
+    assert run_cli(cli, "--lang", "ko", "--workspace", str(workspace), "solution", "beta", "--peek").exit_code == 2
+    assert verdicts(grade_json(cli, str(workspace))) == {"dana": {"alpha": True, "beta": False}}
