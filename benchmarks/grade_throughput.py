@@ -15,6 +15,7 @@ than retraining Week-4 models N times; `--checkpoints all` uses the whole course
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -27,13 +28,34 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 TOOL = [sys.executable, "-m", "tinygrad_learn"]
 CRASH_AT_IMPORT = "import os\nos.abort()\n"
-LOOP_FOREVER = "\n\ndef _stuck(self, *args):\n    while True:\n        pass\n\n\nValue.__add__ = Value.backward = _stuck\n"
+LOOP_FOREVER = (
+    "\n\ndef _stuck(self, *args):\n    while True:\n        pass\n\n\nValue.__add__ = Value.backward = _stuck\n"
+)
 
 
 def run(args: list[str], cwd: Path | None = None) -> float:
+    return timed(args, cwd)[0]
+
+
+def timed(args: list[str], cwd: Path | None = None) -> tuple[float, str]:
     started = time.perf_counter()
-    subprocess.run([*TOOL, *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - started
+    done = subprocess.run([*TOOL, *args], cwd=cwd, capture_output=True, text=True, check=False)
+    return time.perf_counter() - started, done.stdout
+
+
+def wrong_verdicts(report: str) -> list[str]:
+    """Students whose verdicts are not the expected ones: every copy passes, every hostile one fails."""
+    try:
+        students = json.loads(report)["students"]
+    except (ValueError, KeyError):
+        return ["<no report>"]
+    wrong = []
+    for student in students:
+        passed = [result["passed"] for result in student["results"]]
+        expected_pass = student["name"].startswith("student")
+        if (expected_pass and not all(passed)) or (not expected_pass and all(passed)):
+            wrong.append(student["name"])
+    return wrong
 
 
 def build_class(folder: Path, copies: int, hostile: int) -> tuple[Path, Path]:
@@ -77,9 +99,12 @@ def main() -> None:
         by_workers: dict[int, list[float]] = {count: [] for count in workers}
         grade_times: list[float] = []
         check_times: list[float] = []
+        wrong: set[str] = set()
         for round_number in range(options.rounds):
             for count in workers if round_number % 2 == 0 else reversed(workers):
-                by_workers[count].append(run(["grade", str(room), "--workers", str(count), "--format", "json", *only]))
+                elapsed, report = timed(["grade", str(room), "--workers", str(count), "--format", "json", *only])
+                by_workers[count].append(elapsed)
+                wrong.update(wrong_verdicts(report))
             grade_times.append(run(["grade", str(solved), "--format", "json", *only]))
             started = time.perf_counter()
             for workspace in sorted(solved.iterdir()):
@@ -90,6 +115,7 @@ def main() -> None:
                         run(["check", checkpoint], cwd=workspace)
             check_times.append(time.perf_counter() - started)
         print(f"load average {os.getloadavg()[0]:.2f} at the end")
+        print(f"verdicts: {'all as expected' if not wrong else 'WRONG for ' + ', '.join(sorted(wrong))}")
         base = statistics.median(by_workers[workers[0]])
         for count in workers:
             median = statistics.median(by_workers[count])
