@@ -302,3 +302,42 @@ def test_a_student_build_without_solutions_grades_and_withholds_solutions(
     assert result.exit_code == 2 and "without its reference solutions" in result.output
     assert run_cli(cli, "--lang", "ko", "--workspace", str(workspace), "solution", "beta", "--peek").exit_code == 2
     assert verdicts(grade_json(cli, str(workspace))) == {"dana": {"alpha": True, "beta": False}}
+
+
+def _zip(path: Path, members: dict[str, bytes], symlink: str | None = None) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name)
+            if name == symlink:
+                info.external_attr = (0o120777) << 16
+            archive.writestr(info, data)
+    return path
+
+
+def test_hostile_bundles_are_refused_without_touching_anything_else(
+    course: Path, tmp_path: Path, cli: CliRunner
+) -> None:
+    room = tmp_path / "room"
+    room.mkdir()
+    manifest = json.dumps({"format": "tinygrad-learn-submission", "files": {}}).encode()
+    good = {"submission.json": manifest, "exercises/__init__.py": b"", "exercises/mathy.py": SOLVED.encode()}
+    _zip(room / "climber.zip", {**good, "exercises/../../escaped.py": b"x = 1\n"})
+    _zip(room / "absolute.zip", {**good, "/tmp/absolute.py": b"x = 1\n"})
+    _zip(room / "outsider.zip", {**good, "setup.py": b"x = 1\n"})
+    _zip(room / "linker.zip", {**good, "exercises/link.py": b"/etc/passwd"}, symlink="exercises/link.py")
+    _zip(room / "bomb.zip", {**good, "exercises/big.py": b"0" * (17 * 1024**2)})
+    _zip(room / "nomanifest.zip", {"exercises/mathy.py": SOLVED.encode()})
+    # A correct engine laid out differently (a package of its own under exercises/) is let through.
+    _zip(room / "nested.zip", {**good, "exercises/helpers/__init__.py": b"", "exercises/helpers/more.py": b"y = 2\n"})
+    document = grade_json(cli, str(room))
+    by_name = {student["name"]: student for student in document["students"]}
+    for name in ("climber", "absolute", "outsider", "linker", "bomb", "nomanifest"):
+        assert by_name[name]["problem"] and by_name[name]["results"] == [], name
+    assert by_name["nested"]["problem"] is None and by_name["nested"]["passed"] == 2
+    assert set(by_name["nested"]["edited_files"]) == {
+        "exercises/__init__.py",
+        "exercises/mathy.py",
+        "exercises/helpers/__init__.py",
+        "exercises/helpers/more.py",
+    }  # a manifest that lists no hashes proves nothing
+    assert not (tmp_path / "escaped.py").exists() and not Path("/tmp/absolute.py").exists()

@@ -145,8 +145,12 @@ def grade_class(
             on_graded(grade)
         return grade
 
-    with ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="grade") as pool:
+    pool = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="grade")
+    try:
         students = tuple(pool.map(one, submissions))
+    finally:
+        # On Ctrl-C, submissions not started yet are dropped; the runs under way end within their limits.
+        pool.shutdown(wait=True, cancel_futures=True)
     return ClassGrade(
         students=students,
         checkpoints=chosen,
