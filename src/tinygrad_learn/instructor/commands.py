@@ -81,7 +81,7 @@ def grade_command(
     for fmt, path in extra:
         written += _save(render(fmt, grade, session.language), path, several)
     if grade_format == "table":
-        view.table(grade)
+        view.table(grade, session.course)
     elif grade_output is None:
         for text in render(grade_format, grade, session.language).values():
             view.print_document(text)

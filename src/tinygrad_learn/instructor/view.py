@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..i18n import Translator
+from ..manifest import Course
 from .classroom import Wiring
 from .formats import first_failure, student_flags
 from .grade import ClassGrade, StudentGrade
@@ -44,7 +45,8 @@ class InstructorView:
 
             yield advance
 
-    def table(self, grade: ClassGrade) -> None:
+    def table(self, grade: ClassGrade, course: Course) -> None:
+        names = {medal.id: medal.name.get(self.language) for medal in course.medals}
         table = Table(title=self.t("instructor.table_title", count=len(grade.students), seed=grade.seed))
         table.add_column(self.t("instructor.col_student"))
         for checkpoint in grade.checkpoints:
@@ -68,7 +70,7 @@ class InstructorView:
                 Text(student.name, style="bold yellow" if student.flagged else ""),
                 *cells,
                 f"{student.passed_count}/{len(grade.checkpoints)}",
-                ", ".join(student.medals),
+                ", ".join(names.get(medal, medal) for medal in student.medals),
                 str(sum(len(item.entry.hints_used) for item in student.checkpoints)),
                 str(sum(item.entry.peeked for item in student.checkpoints)),
             )
