@@ -66,8 +66,13 @@ def first_failure(grade: CheckpointGrade, t: Translator) -> str | None:
     if result.problem:
         params: dict[str, Any] = {"limit": grade.checkpoint.time_limit, "signal": 0, "message": "", "exit_code": None}
         params.update({k: v for k, v in result.problem_detail.items() if k != "params"})
-        text = t(f"problem.{result.problem}", **params)
-        return text if not text.startswith("problem.") else result.problem
+        params.setdefault("limit_mb", 0)
+        params.setdefault("names", "")
+        for key in (f"problem.{result.problem}", f"integrity.problem.{result.problem}"):
+            text = t(key, **params)
+            if text != key:
+                return text
+        return result.problem
     failed = result.failed_tests
     return f"{failed[0].name}: {test_message(failed[0], t)}" if failed else t("failure.error")
 
