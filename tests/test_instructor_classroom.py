@@ -117,7 +117,7 @@ def test_github_workflow_steps_grade_the_repository(course: Path, tmp_path: Path
     check_junit((repository / "tinygrad-learn-junit.xml").read_text())
     graded = json.loads((repository / "tinygrad-learn-grade.json").read_text())
     assert graded["students"][0]["passed"] == 2
-    assert "silver" in summary.read_text() and "2/2" in summary.read_text()
+    assert "Silver" in summary.read_text() and "2/2" in summary.read_text()
 
 
 def test_gitlab_ci_script_grades_the_repository(course: Path, tmp_path: Path, cli: CliRunner) -> None:
