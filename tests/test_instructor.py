@@ -341,3 +341,16 @@ def test_hostile_bundles_are_refused_without_touching_anything_else(
         "exercises/helpers/more.py",
     }  # a manifest that lists no hashes proves nothing
     assert not (tmp_path / "escaped.py").exists() and not Path("/tmp/absolute.py").exists()
+
+
+def test_junit_stays_readable_whatever_the_students_code_says(course: Path, tmp_path: Path, cli: CliRunner) -> None:
+    noisy = (
+        "def double(x):\n    raise ValueError('bell \\x07 nul \\x00 <tag> & \"quote\"')\n\n\n"
+        + "def square(x):\n    return x * x\n"
+    )
+    make_workspace(tmp_path / "room" / "noisy", noisy)
+    result = run_cli(cli, "grade", str(tmp_path / "room"), "--format", "junit")
+    assert result.exit_code == 0
+    root = check_junit(result.stdout)
+    failure = root.find(".//failure")
+    assert failure is not None and '<tag> & "quote"' in (failure.get("message") or "")

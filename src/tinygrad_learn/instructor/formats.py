@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import re
 import xml.etree.ElementTree as ElementTree
 from datetime import datetime, timezone
 from typing import Any
@@ -27,6 +28,8 @@ GRADESCOPE_FORMAT_VERSION = 1
 EXERCISM_SPEC_VERSION = 3
 CLASSROOM50_SCHEMA = "classroom50/result/v1"
 EXERCISM_MESSAGE_LIMIT = 65535
+# Characters XML 1.0 cannot hold at all: a student's message with one would make the report unreadable.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _field_text(value: Any) -> str:
@@ -176,8 +179,10 @@ def junit_report(grade: ClassGrade, t: Translator) -> str:
     for student in grade.students:
         if student.problem:
             suite = _suite(root, student.name, "submission", 1, 0, 1, 0.0)
-            case = ElementTree.SubElement(suite, "testcase", classname=student.name, name="submission", time="0")
-            ElementTree.SubElement(case, "error", message=student.problem, type="unreadable").text = student.problem
+            name = _xml_text(student.name)
+            case = ElementTree.SubElement(suite, "testcase", classname=name, name="submission", time="0")
+            problem = _xml_text(student.problem)
+            ElementTree.SubElement(case, "error", message=problem, type="unreadable").text = problem
             totals["tests"] += 1
             totals["errors"] += 1
             continue
@@ -198,14 +203,14 @@ def junit_report(grade: ClassGrade, t: Translator) -> str:
                 ("solution-peeked", str(item.entry.peeked).lower()),
             ):
                 ElementTree.SubElement(properties, "property", name=key, value=str(value))
-            classname = f"{student.name}.{item.checkpoint.id}"
+            classname = _xml_text(f"{student.name}.{item.checkpoint.id}")
             for test in tests:
                 case = ElementTree.SubElement(suite, "testcase", classname=classname, name=test.name, time="0")
                 if test.outcome != "passed":
-                    message = test_message(test, t)
+                    message = _xml_text(test_message(test, t))
                     ElementTree.SubElement(case, "failure", message=message, type=test.outcome).text = message
             if not tests:
-                message = first_failure(item, t) or ""
+                message = _xml_text(first_failure(item, t) or "")
                 case = ElementTree.SubElement(suite, "testcase", classname=classname, name="run", time="0")
                 ElementTree.SubElement(
                     case, "error", message=message, type=item.result.problem or "error"
@@ -220,13 +225,17 @@ def junit_report(grade: ClassGrade, t: Translator) -> str:
     return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def _xml_text(text: str) -> str:
+    return NOT_XML.sub("\ufffd", text)
+
+
 def _suite(
     root: ElementTree.Element, student: str, name: str, tests: int, failures: int, errors: int, duration: float
 ) -> ElementTree.Element:
     return ElementTree.SubElement(
         root,
         "testsuite",
-        name=f"{student}/{name}",
+        name=_xml_text(f"{student}/{name}"),
         tests=str(tests),
         failures=str(failures),
         errors=str(errors),
