@@ -206,6 +206,7 @@ def test_checkpoints_option_restricts_the_run(course: Path, tmp_path: Path, cli:
         ("room", "--format", "gradescope"),
         ("room", "--only", "gamma"),
         ("room", "--report", "x"),
+        ("room", "--output", "table.txt"),
     ],
 )
 def test_grading_that_cannot_run_exits_2(course: Path, tmp_path: Path, cli: CliRunner, args: tuple[str, ...]) -> None:

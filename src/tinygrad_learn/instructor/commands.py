@@ -65,6 +65,8 @@ def grade_command(
     session = _session(ctx)
     if grade_format not in FORMATS:
         raise TinygradLearnError("instructor.grade_bad_format", name=grade_format, formats=", ".join(FORMATS))
+    if grade_format == "table" and grade_output is not None:
+        raise TinygradLearnError("instructor.grade_table_output")
     extra = _parse_reports(report)
     chosen = (
         [session.course.get(name.strip()) for name in checkpoints.split(",") if name.strip()] if checkpoints else None
