@@ -259,3 +259,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 from .dev.commands import dev_app  # noqa: E402
 
 app.add_typer(dev_app, name="dev")
+
+
+def _register_instructor_commands() -> None:
+    from .instructor.commands import register
+
+    register(app)
+
+
+_register_instructor_commands()
