@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from .checking import CheckReport
+from .errors import TinygradLearnError
+from .learnerfiles import read_learner_file
 from .runner import TestOutcome
 
 
@@ -25,12 +27,18 @@ class Definition:
     """First and last line, counted from 1, decorators included."""
 
 
-def definitions(source: str) -> tuple[Definition, ...] | None:
-    """Top-level functions and classes, methods and class attributes; None if the source does not parse."""
+def definitions(source: str, file: str = "") -> tuple[Definition, ...] | None:
+    """Top-level functions and classes, methods and class attributes; None if the source does not parse.
+
+    Source nested too deeply for Python's parser (`1 + 1 + ...` thousands of times) is refused
+    with a message naming `file`.
+    """
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None
+    except (RecursionError, MemoryError):
+        raise TinygradLearnError("files.too_deep", path=file) from None
     found: list[Definition] = []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -79,8 +87,9 @@ def backward_locations(exercises: Path, files: tuple[str, ...], ops: list[Any]) 
         if not name.endswith(".py"):
             continue
         try:
-            defs = definitions((exercises / name).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
+            data = read_learner_file(exercises / name, exercises.parent)
+            defs = None if data is None else definitions(data.decode("utf-8"), f"exercises/{name}")
+        except UnicodeDecodeError:
             continue
         if defs is not None:
             parsed.append((name, defs))
@@ -105,7 +114,7 @@ def ops_in_expression(expression: str) -> list[str]:
     """
     try:
         tree = ast.parse(expression)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     used: list[tuple[tuple[int, int], list[str]]] = []
     for node in ast.walk(tree):
