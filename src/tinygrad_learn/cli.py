@@ -69,6 +69,7 @@ _HELP_KEYS = {
     "json_output": "json",
     "checkpoint": "arg_checkpoint",
     "directory": "arg_dir",
+    "carry_from": "init_from",
     "task_name": "arg_task",
     "steps": "train_steps",
     "training_seed": "train_seed",
@@ -304,11 +305,18 @@ def hint_command(
 
 
 @app.command("init")
-def init_command(ctx: typer.Context, directory: Path = typer.Argument(..., metavar="DIR")) -> None:
-    from .workspace import init_workspace
+def init_command(
+    ctx: typer.Context,
+    directory: Path | None = typer.Argument(None, metavar="[DIR]"),
+    carry_from: Path | None = typer.Option(None, "--from", metavar="PATH"),
+) -> None:
+    from .workspace import open_or_init
 
     session = _session(ctx)
-    session.terminal.initialized(init_workspace(session.course, directory))
+    made = open_or_init(session.course, directory, carry_from)
+    if made.carried:
+        session.terminal.note("init.carried", count=made.carried, path=str(carry_from))
+    session.terminal.initialized(made.workspace, made.created)
 
 
 @app.command("watch")

@@ -96,11 +96,12 @@ def read_learner_file(path: Path, root: Path, limit: int = FILE_LIMIT) -> bytes 
     return b"".join(chunks)
 
 
-def copy_exercises(source: Path, target: Path, *, limit: int = FILE_LIMIT, total_limit: int = TOTAL_LIMIT) -> None:
-    """Copy the learner's exercises/ into a scratch folder: regular files only, bytecode caches and
-    linked folders (a link to a parent folder would copy without end) left out."""
+def copy_exercises(source: Path, target: Path, *, limit: int = FILE_LIMIT, total_limit: int = TOTAL_LIMIT) -> int:
+    """Copy the learner's exercises/ into `target`: regular files only, bytecode caches and linked
+    folders (a link to a parent folder would copy without end) left out. Returns the files copied."""
     root = source.parent
     budget = [total_limit]
+    copied = [0]
 
     def copy_folder(folder: Path, into: Path) -> None:
         into.mkdir(parents=True, exist_ok=True)
@@ -124,8 +125,10 @@ def copy_exercises(source: Path, target: Path, *, limit: int = FILE_LIMIT, total
             if budget[0] < 0:
                 raise TinygradLearnError("files.too_much", path=_shown(source, root), limit=_megabytes(total_limit))
             (into / entry.name).write_bytes(data)
+            copied[0] += 1
 
     copy_folder(source, target)
+    return copied[0]
 
 
 def _too_large(shown: str, size: int, limit: int) -> TinygradLearnError:

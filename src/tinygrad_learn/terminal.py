@@ -364,8 +364,8 @@ class Terminal:
         key = "hint.last" if reply.exhausted else "hint.more"
         self._line(self.t(key, id=checkpoint.id), "cyan")
 
-    def initialized(self, workspace: Workspace) -> None:
-        self._line(self.t("init.created", path=str(workspace.root)), "bold green")
+    def initialized(self, workspace: Workspace, created: bool = True) -> None:
+        self._line(self.t("init.created" if created else "init.already", path=str(workspace.root)), "bold green")
         self._line(self.t("init.next", path=_display_path(workspace.root)), "cyan")
 
     # -- watch, bench, graph, journal, reset, solution, doctor ---------------------------------
