@@ -130,8 +130,8 @@ class Terminal:
     def no_workspace(self) -> None:
         self._line(self.t("welcome.no_workspace"), "bold")
         self._line(self.t("welcome.start"))
-        self._line("  tinygrad-learn init my-course", "cyan")
-        self._line("  cd my-course", "cyan")
+        self._line("  tinygrad-learn init", "cyan")
+        self._line("  cd ~/tinygrad-learn", "cyan")
         self._line("  tinygrad-learn", "cyan")
 
     def checkpoint_list(self, standing: Standing, language: str) -> None:
