@@ -27,7 +27,8 @@ def said(result: object) -> str:
 
 
 def test_the_lock_records_the_courses_stubs_as_they_are() -> None:
-    assert (REPO_ROOT / LOCK_NAME).read_text(encoding="utf-8") == lock_text(REPO_ROOT)
+    lock = (REPO_ROOT / LOCK_NAME).read_text(encoding="utf-8")
+    assert lock == lock_text(REPO_ROOT), "a stub changed: run `python tools/lock_stubs.py`"
 
 
 def test_init_without_a_folder_creates_then_opens_the_default_workspace(
