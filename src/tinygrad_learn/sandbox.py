@@ -128,7 +128,7 @@ def run_sandboxed(
         for name, data in (extra_files or {}).items():
             (scratch.extra / name).write_bytes(data)
         marker = secrets.token_hex(8)
-        child_env = sandbox_env(scratch, hidden=(exercises.parent, solutions.parent, Path.cwd()))
+        child_env = sandbox_env(scratch, hidden=(exercises.parent, solutions.parent, *_working_folder()))
         child_env.update(env or {})
         child_env[RUN_MARKER_ENV] = marker
         read_fd, write_fd = os.pipe()
@@ -191,6 +191,13 @@ def sandbox_env(scratch: Scratch, hidden: tuple[Path, ...]) -> dict[str, str]:
         }
     )
     return env
+
+
+def _working_folder() -> tuple[Path, ...]:
+    try:
+        return (Path.cwd(),)
+    except OSError:  # the folder the command was run from has been deleted
+        return ()
 
 
 def _spellings(folder: Path) -> set[Path]:
