@@ -56,6 +56,7 @@ _HELP_KEYS = {
     "json_output": "json",
     "checkpoint": "arg_checkpoint",
     "directory": "arg_dir",
+    "carry_from": "init_from",
     "task_name": "arg_task",
     "steps": "train_steps",
     "training_seed": "train_seed",
@@ -168,8 +169,12 @@ def hint_command(
 
 
 @app.command("init")
-def init_command(ctx: typer.Context, directory: Path = typer.Argument(..., metavar="DIR")) -> None:
-    _done(commands.init(_session(ctx), directory))
+def init_command(
+    ctx: typer.Context,
+    directory: Path | None = typer.Argument(None, metavar="[DIR]"),
+    carry_from: Path | None = typer.Option(None, "--from", metavar="PATH"),
+) -> None:
+    _done(commands.init(_session(ctx), directory, carry_from))
 
 
 @app.command("watch")

@@ -67,8 +67,8 @@ def welcome(session: Session) -> int:
 
     try:
         found = session.workspace()
-    except TinygradLearnError:
-        course_view.no_workspace(session.terminal)
+    except TinygradLearnError as error:
+        course_view.no_workspace(session.terminal, error)
         return EXIT_PASSED
     course_view.welcome(session.terminal, session.standing(found))
     return EXIT_PASSED
@@ -163,11 +163,11 @@ def solution(session: Session, checkpoint: str, peek: bool) -> int:
     return EXIT_PASSED
 
 
-def init(session: Session, directory: Path) -> int:
+def init(session: Session, directory: Path | None, carry_from: Path | None) -> int:
     from . import course_view
-    from .workspace import init_workspace
+    from .workspace import open_or_init
 
-    course_view.initialized(session.terminal, init_workspace(session.course, directory))
+    course_view.initialized(session.terminal, open_or_init(session.course, directory, carry_from), carry_from)
     return EXIT_PASSED
 
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from rich.console import Group
 from rich.panel import Panel
 from rich.text import Text
 
+from .errors import TinygradLearnError
 from .manifest import Checkpoint
-from .paths import Workspace
+from .paths import default_workspace
 from .state import Standing
 from .terminal import Terminal, display_path
+
+if TYPE_CHECKING:
+    from .workspace import InitResult
 
 
 def welcome(term: Terminal, standing: Standing) -> None:
@@ -26,10 +33,16 @@ def welcome(term: Terminal, standing: Standing) -> None:
     term.line(f"  tinygrad-learn check {current.id}", "cyan")
 
 
-def no_workspace(term: Terminal) -> None:
+def no_workspace(term: Terminal, why: TinygradLearnError) -> None:
+    if why.key.startswith("workspace.in_course"):
+        # Run inside the course itself: where the workspace is matters more than how to start.
+        term.error(why)
+        return
     term.say("welcome.no_workspace", "bold")
     term.say("welcome.start")
-    for command in ("tinygrad-learn init my-course", "cd my-course", "tinygrad-learn"):
+    default = default_workspace()
+    shown = f"~/{default.relative_to(Path.home())}" if default.is_relative_to(Path.home()) else str(default)
+    for command in ("tinygrad-learn init", f"cd {shown}", "tinygrad-learn"):
         term.line(f"  {command}", "cyan")
 
 
@@ -86,9 +99,11 @@ def lesson(term: Terminal, checkpoint: Checkpoint, text: str) -> None:
     term.say("show.check_with", "cyan", id=checkpoint.id)
 
 
-def initialized(term: Terminal, workspace: Workspace) -> None:
-    term.say("init.created", "bold green", path=str(workspace.root))
-    term.say("init.next", "cyan", path=display_path(workspace.root))
+def initialized(term: Terminal, made: InitResult, carried_from: Path | None) -> None:
+    if made.carried:
+        term.note("init.carried", count=made.carried, path=str(carried_from))
+    term.say("init.created" if made.created else "init.already", "bold green", path=str(made.workspace.root))
+    term.say("init.next", "cyan", path=display_path(made.workspace.root))
 
 
 def _status_label(term: Terminal, state: str, stale: bool) -> Text:

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import TinygradLearnError
+from .learnerfiles import read_learner_file
+
 
 @dataclass(frozen=True)
 class Definition:
@@ -76,8 +79,10 @@ def backward_locations(exercises: Path, files: tuple[str, ...], ops: list[Any]) 
         if not name.endswith(".py"):
             continue
         try:
-            defs = definitions((exercises / name).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
+            # Through learnerfiles: a pipe or a huge file in its place must never stall the tool.
+            data = read_learner_file(exercises / name, exercises.parent)
+            defs = None if data is None else definitions(data.decode("utf-8"))
+        except (TinygradLearnError, UnicodeDecodeError):
             continue
         if defs is not None:
             parsed.append((name, defs))
