@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from tinygrad_learn.manifest import Course
 from tinygrad_learn.paths import Workspace
 from tinygrad_learn.pictures.layout import Box, layout
+from tinygrad_learn.training import read_boundary
 from tinygrad_learn.workspace import init_workspace
 
 from .conftest import run_cli
@@ -198,3 +199,38 @@ def test_bench_plot_shows_both_engines_with_their_exponents(cli: CliRunner, solv
     assert sum(name.startswith("the course's engine: n^") for name in names) == 2
     assert all(s.get("data-points") == "2" for s in series)
     assert any(text in ("100", "1000") for text in texts(root))
+
+
+GOOD_BOUNDARY = {
+    "kind": "boundary",
+    "axis": [0.0, 1.0],
+    "outputs": [[1.0, -1.0], [-1.0, 1.0]],
+    "inputs": [[0, 0], [0, 1], [1, 0], [1, 1]],
+    "targets": [-1, 1, 1, -1],
+}
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {**GOOD_BOUNDARY, "axis": "0,1"},
+        {**GOOD_BOUNDARY, "outputs": [[1.0, "x"], [-1.0, 1.0]]},
+        {**GOOD_BOUNDARY, "outputs": [[1.0], [-1.0, 1.0]]},
+        {**GOOD_BOUNDARY, "outputs": [[1.0, float("nan")], [-1.0, 1.0]]},
+        {**GOOD_BOUNDARY, "inputs": [[0, 0, 0], [0, 1], [1, 0], [1, 1]]},
+        {**GOOD_BOUNDARY, "targets": [True, 1, 1, -1]},
+        {**GOOD_BOUNDARY, "targets": [-1, 1]},
+        {"kind": "boundary"},
+    ],
+)
+def test_a_boundary_record_the_child_got_wrong_draws_no_boundary(forged: dict) -> None:  # type: ignore[type-arg]
+    # The worker runs learner code and may send anything: a record that does not hold numbers of
+    # the right shapes gives no boundary panel instead of a crash while drawing the chart.
+    assert read_boundary(forged) is None
+
+
+def test_a_well_formed_boundary_record_is_read() -> None:
+    boundary = read_boundary(GOOD_BOUNDARY)
+    assert boundary is not None
+    assert boundary.outputs == ((1.0, -1.0), (-1.0, 1.0))
+    assert boundary.points[1] == (0.0, 1.0, 1.0)

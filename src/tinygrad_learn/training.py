@@ -1,12 +1,14 @@
 """`train`: runs the learner's own training loop and reports every step as it happens.
 
-The loops themselves (week3's `train_xor`, week 4's `fit`) never print: they call a callback.
-Here that callback sends one record per step from a worker process (`runner.run_worker`, since
-the learner's code may hang or crash) to the CLI, which draws a progress bar and the loss curve.
+Which loops a course has, and which checkpoint unlocks each, is in its manifest (`trains:`). The
+loops themselves never print: they call a callback. Here that callback sends one record per step
+from a worker process (`runner.run_worker`, since the learner's code may hang or crash) to the
+CLI, which draws a progress bar and the loss curve.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,10 +29,23 @@ class Task:
     default_steps: int
 
 
-TASKS = {
-    "xor": Task("xor", "week3", "tinygrad_learn.training:xor_worker", 300),
-    "framework": Task("framework", "week4-framework", "tinygrad_learn.training:framework_worker", 40),
+# Which worker drives each loop the manifest may name (manifest.TRAINING_RECIPES).
+RECIPE_WORKERS = {
+    "xor": "tinygrad_learn.training:xor_worker",
+    "framework": "tinygrad_learn.training:framework_worker",
 }
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """The trained xor model's output over a square grid of the plane, and the four points it learned."""
+
+    axis: tuple[float, ...]
+    """The grid's coordinates, the same along x and y."""
+    outputs: tuple[tuple[float, ...], ...]
+    """Row by row: y outer, x inner."""
+    points: tuple[tuple[float, float, float], ...]
+    """(x, y, target) of each training point."""
 
 
 @dataclass(frozen=True)
@@ -43,19 +58,21 @@ class TrainingRun:
     problem: str | None
     """None, timeout or idle_timeout (the learner's loop stopped reporting)."""
     duration: float
-    boundary: dict[str, Any] | None = None
-    """For xor with `boundary=True`: the trained model's output over a grid of the plane (see `xor_worker`)."""
+    boundary: Boundary | None = None
+    """For xor with `boundary=True`, when the model gave a finite number everywhere on the grid."""
 
     @property
     def finished(self) -> bool:
         return self.error is None and self.problem is None and self.accuracy is not None
 
 
-def find_task(name: str) -> Task:
-    task = TASKS.get(name.strip().lower())
-    if task is None:
-        raise TinygradLearnError("train.unknown", name=name, known=", ".join(TASKS))
-    return task
+def find_task(course: Course, name: str) -> Task:
+    """The loop `train <name>` runs, as the course's manifest declares it."""
+    wanted = name.strip().lower()
+    for training in course.trainings:
+        if training.name == wanted:
+            return Task(training.name, training.checkpoint, RECIPE_WORKERS[training.recipe], training.steps)
+    raise TinygradLearnError("train.unknown", name=name, known=", ".join(t.name for t in course.trainings))
 
 
 def run_training(
@@ -90,7 +107,7 @@ def run_training(
     error = next((r for r in result.records if r.get("kind") == "error"), None)
     outcome = next((r for r in result.records if r.get("kind") == "result"), None)
     accuracy = outcome.get("accuracy") if outcome else None
-    grid = next((r for r in result.records if r.get("kind") == "boundary"), None)
+    grid = next((read_boundary(r) for r in result.records if r.get("kind") == "boundary"), None)
     return TrainingRun(
         task=task,
         total=total,
@@ -101,6 +118,33 @@ def run_training(
         duration=result.duration,
         boundary=grid,
     )
+
+
+def read_boundary(record: dict[str, Any]) -> Boundary | None:
+    """The worker's `boundary` record, checked field by field (the child runs learner code and may
+    send anything); None when it is malformed or the model's output is not a finite number."""
+
+    def numbers(values: Any, length: int | None = None) -> tuple[float, ...]:
+        if not isinstance(values, list) or (length is not None and len(values) != length):
+            raise ValueError
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+            raise ValueError
+        return tuple(float(v) for v in values)
+
+    try:
+        axis = numbers(record.get("axis"))
+        rows = record.get("outputs")
+        inputs, targets = record.get("inputs"), record.get("targets")
+        if not axis or not isinstance(rows, list) or len(rows) != len(axis):
+            return None
+        if not isinstance(inputs, list) or not isinstance(targets, list) or len(inputs) != len(targets):
+            return None
+        outputs = tuple(numbers(row, len(axis)) for row in rows)
+        pairs = [numbers(point, 2) for point in inputs]
+        points = tuple((x, y, target) for (x, y), target in zip(pairs, numbers(targets), strict=True))
+    except ValueError:
+        return None
+    return Boundary(axis, outputs, points)
 
 
 # The worker side: runs inside the child process started by `runner.run_worker`.

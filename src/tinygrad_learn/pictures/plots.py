@@ -51,14 +51,7 @@ def training_panels(run: TrainingRun, language: str) -> tuple[Panel, ...]:
     grid = run.boundary
     if grid is None:
         return (curve,)
-    boundary = BoundaryPanel(
-        t("pictures.boundary_title"),
-        tuple(float(v) for v in grid["axis"]),
-        tuple(tuple(float(v) for v in row) for row in grid["outputs"]),
-        tuple(
-            (float(x), float(y), float(target)) for (x, y), target in zip(grid["inputs"], grid["targets"], strict=True)
-        ),
-    )
+    boundary = BoundaryPanel(t("pictures.boundary_title"), grid.axis, grid.outputs, grid.points)
     return (curve, boundary)
 
 

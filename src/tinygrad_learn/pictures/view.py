@@ -1,4 +1,4 @@
-"""What the picture commands print: where a chart was written."""
+"""What the picture options print: where a chart was written."""
 
 from __future__ import annotations
 
@@ -9,7 +9,5 @@ if TYPE_CHECKING:
     from ..terminal import Terminal
 
 
-def chart_written(terminal: Terminal, path: Path) -> None:
-    from rich.text import Text
-
-    terminal.out.print(Text(terminal.t("pictures.written", path=str(path)), style="cyan"), soft_wrap=True)
+def chart_written(term: Terminal, path: Path) -> None:
+    term.path_line(term.t("pictures.written", path=str(path)), "cyan")

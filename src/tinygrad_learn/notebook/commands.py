@@ -1,5 +1,6 @@
-"""The IPython magics: `%check`, `%hint`, `%progress`, `%show`, `%graph`, `%%exercise` and
-`%tinygrad_learn workspace DIR | lang en|ko`.
+"""The notebook's commands, the IPython magics: `%check`, `%hint`, `%progress`, `%show`, `%graph`,
+`%%exercise` and `%tinygrad_learn workspace DIR | lang en|ko`. Each parses its line, calls the
+core, and hands the result to the feature's own view, drawn into HTML by `view.render`.
 
 Every verdict comes from the workspace's exercise FILES through `checking.check`, the same
 sandboxed run as `tinygrad-learn check`; nothing in the kernel (a `Value` redefined in a cell,
@@ -13,7 +14,7 @@ import functools
 import shlex
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from IPython.display import HTML, SVG, Markdown, display
 
@@ -21,7 +22,11 @@ from ..errors import TinygradLearnError
 from ..i18n import LANGUAGES, Translator, resolve_language
 from ..manifest import Checkpoint, Course, load_course
 from ..paths import Workspace, course_root, find_workspace
-from .html import message, render
+from .view import NOTE_COLOUR, message, render
+
+if TYPE_CHECKING:
+    from ..state import Standing
+    from ..terminal import Terminal
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,6 +57,10 @@ def _guarded(method: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    NotebookSession().register(ipython)
+
+
 class NotebookSession:
     """The state the magics share in one kernel: the language, the workspace, the course."""
 
@@ -77,17 +86,17 @@ class NotebookSession:
             return self.course.get(spelling)
         return self.standing(workspace).current
 
-    def standing(self, workspace: Workspace) -> Any:
+    def standing(self, workspace: Workspace) -> Standing:
         from ..progress import ProgressStore
         from ..state import standing
 
         return standing(self.course, ProgressStore(workspace).read(), workspace.exercises)
 
-    def show(self, draw: Callable[[Any], None]) -> None:
+    def show(self, draw: Callable[[Terminal], None]) -> None:
         display(HTML(render(self.language, draw)))
 
     def _all_passed(self) -> None:
-        self.show(lambda terminal: terminal.note("check.all_passed_already"))
+        self.show(lambda term: term.note("check.all_passed_already"))
 
     def register(self, ipython: Any) -> None:
         for name, method in (
@@ -118,7 +127,7 @@ class NotebookSession:
         from . import playground
 
         self.workspace_folder = playground.chosen_workspace = find_workspace(Path(args.value)).root
-        display(HTML(message(t("notebook.workspace_set", path=str(self.workspace_folder)), "#2471a3")))
+        display(HTML(message(t("notebook.workspace_set", path=str(self.workspace_folder)), NOTE_COLOUR)))
 
     @_guarded
     def check(self, line: str) -> None:
@@ -135,21 +144,22 @@ class NotebookSession:
         self._check(workspace, chosen, args.seed, args.verbose)
 
     def _check(self, workspace: Workspace, checkpoint: Checkpoint, seed: int | None, verbose: bool) -> None:
+        from .. import checking_view
         from ..checking import check
-        from ..sourcemap import with_backward_locations
 
-        report = with_backward_locations(check(self.course, workspace, checkpoint, seed), workspace.exercises)
+        report = check(self.course, workspace, checkpoint, seed)
 
-        def draw(terminal: Any) -> None:
-            terminal.moved_aside(report.moved_aside)
-            terminal.check_report(report, self.language, report.next_checkpoint, verbose)
+        def draw(term: Terminal) -> None:
+            term.moved_aside(report.moved_aside)
+            checking_view.show_report(term, report, verbose)
             if report.save_error is not None:
-                terminal.error(report.save_error)
+                term.error(report.save_error)
 
         self.show(draw)
 
     @_guarded
     def hint(self, line: str) -> None:
+        from .. import hints_view
         from ..hints import reveal
 
         parser = _parser("hint")
@@ -163,13 +173,15 @@ class NotebookSession:
             self._all_passed()
             return
         reply = reveal(workspace, chosen, args.level, args.all_levels)
-        self.show(lambda terminal: terminal.hints(reply, self.language))
+        self.show(lambda term: hints_view.hints(term, reply))
 
     @_guarded
     def progress(self, line: str) -> None:
+        from .. import course_view
+
         _parser("progress").parse_args(shlex.split(line))
         current = self.standing(self.workspace())
-        self.show(lambda terminal: terminal.progress(current, self.language))
+        self.show(lambda term: course_view.progress(term, current))
 
     @_guarded
     def lesson(self, line: str) -> None:
@@ -182,10 +194,11 @@ class NotebookSession:
             return
         display(Markdown(self.course.lesson_text(chosen, self.language)))
         t = Translator(self.language)
-        display(HTML(message(t("show.check_with", id=chosen.id), "#2471a3")))
+        display(HTML(message(t("show.check_with", id=chosen.id), NOTE_COLOUR)))
 
     @_guarded
     def graph(self, line: str) -> None:
+        from .. import graph_view
         from ..graphing import draw_graph
 
         parser = _parser("graph")
@@ -202,7 +215,7 @@ class NotebookSession:
             from ..pictures.graph_svg import graph_svg
 
             display(SVG(graph_svg(report.graph, report.expression)))
-        self.show(lambda terminal: terminal.graph_report(report))
+        self.show(lambda term: graph_view.show(term, report))
 
     @_guarded
     def exercise(self, line: str, cell: str) -> None:
@@ -219,7 +232,7 @@ class NotebookSession:
         t = Translator(self.language)
         key = "notebook.exercise_unchanged" if written.backup is None else "notebook.exercise_written"
         shown = written.name or written.path.name
-        display(HTML(message(t(key, target=shown, path=f"exercises/{written.path.name}"), "#2471a3")))
+        display(HTML(message(t(key, target=shown, path=f"exercises/{written.path.name}"), NOTE_COLOUR)))
         if chosen is None:
             self._all_passed()
             return
