@@ -12,11 +12,19 @@ suitekit, this plugin, the suite); a test during which learner code replaced any
 the originals are put back. The hooks hold what they use in default arguments, so rebinding this module's
 attributes changes nothing. Code that digs into the process's memory (the token, gc, frames) is
 beyond it: the grader runs next to the learner's code and is not a vault.
+
+While a test runs, the garbage collector keeps only its young collections: everything alive
+before the test is frozen (`gc.freeze`), and the full collections, which walk every object and
+cost a scalar engine most of its time while it builds a big graph, wait until the test ends. The
+learner's engine cannot tell: the collector stays enabled, and cyclic garbage that dies young
+(micrograd's closures refer to their own node) is still reclaimed, so a correct engine's memory
+stays bounded. The memory cap is the operating system's (RLIMIT_AS) and holds either way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import random
@@ -267,6 +275,29 @@ def describe_exception(error: BaseException) -> dict[str, Any]:
         "key": "exception",
         "params": {"type": type(error).__name__, "message": text[:500], "where": where},
     }
+
+
+# Young collections every 100,000 allocations, a middle one every 51 of those, a full one never
+# in practice: dead graphs are found while young, live ones are not walked again and again.
+YOUNG_COLLECTIONS_ONLY = (100_000, 50, 100)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(
+    item: pytest.Item,
+    _freeze: Callable[[], None] = gc.freeze,
+    _collect: Callable[[], int] = gc.collect,
+    _get_threshold: Callable[[], tuple[int, int, int]] = gc.get_threshold,
+    _set_threshold: Callable[..., None] = gc.set_threshold,
+) -> Any:
+    thresholds = _get_threshold()
+    _freeze()
+    _set_threshold(*YOUNG_COLLECTIONS_ONLY)
+    try:
+        yield
+    finally:
+        _set_threshold(*thresholds)
+        _collect()  # walks only what the test made: the rest is frozen
 
 
 # The hooks take what they use as default arguments: learner code that rebinds this module's
