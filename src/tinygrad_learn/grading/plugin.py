@@ -291,10 +291,11 @@ def pytest_runtest_call(
     _collect: Callable[[], int] = gc.collect,
     _get_threshold: Callable[[], tuple[int, int, int]] = gc.get_threshold,
     _set_threshold: Callable[..., None] = gc.set_threshold,
+    _during_test: tuple[int, int, int] = YOUNG_COLLECTIONS_ONLY,
 ) -> Any:
     thresholds = _get_threshold()
     _freeze()
-    _set_threshold(*YOUNG_COLLECTIONS_ONLY)
+    _set_threshold(*_during_test)
     try:
         yield
     finally:
