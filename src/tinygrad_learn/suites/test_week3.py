@@ -271,7 +271,10 @@ def test_neuron_starts_random_from_python_random(rng):
                 "the weights of a new Neuron should all start at different random numbers "
                 "(random.uniform(-1, 1), for example); got {got}"
             ),
-            "새 Neuron의 가중치는 모두 서로 다른 무작위 값(예: random.uniform(-1, 1))으로 시작해야 합니다. 받은 값: {got}",
+            (
+                "새 Neuron의 가중치는 모두 서로 다른 무작위 값(예: random.uniform(-1, 1))으로 "
+                "시작해야 합니다. 받은 값: {got}"
+            ),
         ),
         got=weights,
     )
@@ -776,7 +779,7 @@ def expect_real_training(record, model, losses, rng):
                 f"model's parameters, for {len(losses)} losses"
             ),
         )
-    for i, (_, params, before, after, lr, momentum) in enumerate(steps):
+    for i, (_, _params, before, _after, lr, momentum) in enumerate(steps):
         if type(lr) not in (int, float) or type(momentum) not in (int, float):
             fail_with(NOT_TRAINED, found=f"SGD was built with lr={lr!r}, momentum={momentum!r}")
         if i:
@@ -829,7 +832,7 @@ def expect_real_training(record, model, losses, rng):
                     f"squared error of {total!r} (mean {total / len(XOR_POINTS)!r})"
                 ),
             )
-        expected = numeric_grad(lambda *xs: scale * squared_error_loss(list(xs), shapes), numbers)
+        expected = numeric_grad(lambda *xs, scale=scale: scale * squared_error_loss(list(xs), shapes), numbers)
         for k, (got, want) in enumerate(zip(grads, expected, strict=True)):
             if abs(got - want) > 1e-5 * max(1.0, abs(want)):
                 fail_with(
