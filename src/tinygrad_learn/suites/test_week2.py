@@ -948,11 +948,13 @@ DEEP = Msg(
 
 
 # Before the deep chain, backward() runs on chains of GROWTH_SIZE and 4 * GROWTH_SIZE nodes,
-# interleaved, GROWTH_REPEATS times each. The verdict is a ratio of CPU times within this one run
-# (the best of each size), so a busy machine cannot make it: a linear engine gives about 4, one
-# that scans a list of visited nodes at every step about 16. Only a gross ratio fails, with what
-# `tinygrad-learn bench` would say, instead of a timeout on the 100000-node chain.
-GROWTH_SIZE = 1000
+# interleaved, up to GROWTH_REPEATS times. The verdict is a ratio of CPU times (this thread's, so
+# other processes do not count) within this one run, the best of each size: a linear engine gives
+# about 4 (at most 5.1 seen with two CPU hogs beside it), one that scans a list of visited nodes
+# at every step about 14-16. A ratio within the bound passes at once; only a gross ratio, held
+# over every repeat, fails, with what `tinygrad-learn bench` would say, instead of a timeout on
+# the 100000-node chain.
+GROWTH_SIZE = 500
 GROWTH_REPEATS = 3
 GROWTH_RATIO = 10.0
 
@@ -984,21 +986,22 @@ def backward_cpu_seconds(Value, size):
 
 def expect_linear_growth(Value):
     small, large = GROWTH_SIZE, 4 * GROWTH_SIZE
-    fast, slow = math.inf, math.inf
+    fast, slow, ratio = math.inf, math.inf, math.inf
     for _ in range(GROWTH_REPEATS):
         fast = min(fast, backward_cpu_seconds(Value, small))
         slow = min(slow, backward_cpu_seconds(Value, large))
-    ratio = slow / max(fast, 1e-9)
-    if ratio > GROWTH_RATIO:
-        fail_with(
-            GROWS,
-            exponent=round(math.log(ratio, 4), 1),
-            small=small,
-            large=large,
-            fast=round(fast * 1000, 1),
-            slow=round(slow * 1000, 1),
-            ratio=round(ratio, 1),
-        )
+        ratio = slow / max(fast, 1e-9)
+        if ratio <= GROWTH_RATIO:
+            return
+    fail_with(
+        GROWS,
+        exponent=round(math.log(ratio, 4), 1),
+        small=small,
+        large=large,
+        fast=round(fast * 1000, 1),
+        slow=round(slow * 1000, 1),
+        ratio=round(ratio, 1),
+    )
 
 
 def test_backward_on_a_very_deep_chain(rng):
