@@ -147,6 +147,17 @@ def test_relu(rng):
     backward_and_compare(y, {"a": a}, {"a": 0.0}, "y = a.relu(); y.backward()  (the gradient passes only where a > 0)",
                          {"a": 0.0}, Value)
 
+    # The same kink inside a graph: z = a + b is exactly 0. The lesson's one-sided rule gives
+    # d(out)/da = 1 and d(out)/db = 0; any finite difference, at any precision, straddles the kink
+    # and gives half of relu's slope instead (0.5 * a + 1), so this point tells a backward() that
+    # estimates gradients from one that runs the rules.
+    x = away_from_zero(rng, 0.5, 3)
+    a, b = Value(x), Value(-x)
+    out = (a + b).relu() * a + a
+    backward_and_compare(out, {"a": a, "b": b}, {"a": 1.0, "b": 0.0},
+                         "out = (a + b).relu() * a + a; out.backward()  (a + b is exactly 0)", {"a": x, "b": -x},
+                         Value)
+
 
 def test_leaky_relu(rng):
     Value = value_class()
