@@ -813,6 +813,7 @@ def expect_real_training(record, model, losses, rng):
                     ),
                 )
     sampled = sorted({0, len(steps) - 1, *rng.sample(range(len(steps)), min(3, len(steps)))}) if steps else []
+    scale = None  # the sum of the squared errors, or their mean: read from step 0, where the loss is large
     for i in sampled:
         _, params, before, _, _, _ = steps[i]
         numbers = [0.0] * len(params)
@@ -821,10 +822,12 @@ def expect_real_training(record, model, losses, rng):
             numbers[order[id(p)]] = data
             grads[order[id(p)]] = grad
         total = squared_error_loss(numbers, shapes)
-        scale = next(
-            (s for s in (1.0, 1.0 / len(XOR_POINTS)) if abs(losses[i] - s * total) <= 1e-9 * max(1.0, total)), None
-        )
         if scale is None:
+            scale = next(
+                (s for s in (1.0, 1.0 / len(XOR_POINTS)) if abs(losses[i] - s * total) <= 1e-9 * max(1.0, total)),
+                None,
+            )
+        if scale is None or abs(losses[i] - scale * total) > 1e-9 * max(1.0, total):
             fail_with(
                 NOT_TRAINED,
                 found=(
