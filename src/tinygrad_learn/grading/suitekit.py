@@ -252,11 +252,11 @@ def _defined_in(function: Any) -> str | None:
 
 HAND_MADE_NODE = Msg(
     en="{name} returned a graph with {count} node(s) that no operation of your engine made: the _backward "
-    "of such a node is {where}, so its derivative was worked out by hand. Write {name} with Value "
+    "of such a node comes from {where}, so its derivative was worked out by hand. Write {name} with Value "
     "operations only (+, *, ** and the engine's methods), so that backward() derives it.",
-    ko="{name}가 돌려준 그래프에 엔진의 연산이 만들지 않은 노드가 {count}개 있습니다. 그 노드의 _backward는 "
-    "{where}에 있으니, 도함수를 손으로 구한 셈입니다. {name}는 Value 연산 (+, *, ** 와 엔진의 메서드)만으로 "
-    "써서 backward()가 미분하게 하세요.",
+    ko="{name} 함수가 돌려준 그래프에 엔진의 연산이 만들지 않은 노드가 {count}개 있습니다. 그 노드의 "
+    "_backward는 {where}에서 왔으니, 도함수를 손으로 구한 셈입니다. {name} 함수는 Value 연산 (+, *, **와 엔진의 "
+    "메서드)만으로 써서 backward()가 미분하게 하세요.",
 )
 
 
@@ -277,7 +277,7 @@ def expect_operations_of_the_engine(out: Any, name: str, given: Mapping[str, Any
             HAND_MADE_NODE,
             name=name,
             count=len(foreign),
-            where=f"defined in {os.path.basename(where)}" if where else "not a Python function",
+            where=os.path.basename(where) if where else type(getattr(out, "_backward", None)).__name__,
             given=given,
         )
 

@@ -752,10 +752,15 @@ class TrainingRecord:
         return False
 
 
-NOT_TRAINED = Msg(
-    en="train_xor's model did not come from its training: {found}",
-    ko="train_xor의 모델이 학습에서 나온 것이 아닙니다: {found}",
-)
+def not_trained(en, ko, **params):
+    """Fail saying what was found that shows the returned model did not come from its training."""
+    fail_with(
+        Msg(
+            en="train_xor's model did not come from its training: " + en,
+            ko="train_xor의 모델이 학습에서 나온 것이 아닙니다. " + ko,
+        ),
+        **params,
+    )
 
 
 def squared_error_loss(numbers, shapes):
@@ -772,31 +777,41 @@ def expect_real_training(record, model, losses, rng):
     ids = {id(v) for v in model_params}
     steps = [step for step in record.steps if {id(p) for p in step[1]} == ids]
     if len(steps) != len(record.steps) or len(steps) != len(losses):
-        fail_with(
-            NOT_TRAINED,
-            found=(
-                f"{len(record.steps)} SGD steps were taken, {len(steps)} of them on exactly the returned "
-                f"model's parameters, for {len(losses)} losses"
-            ),
+        not_trained(
+            "{taken} SGD steps were taken, {on_model} of them on exactly the returned model's parameters, "
+            "for {count} losses",
+            "SGD 스텝이 {taken}번 있었고, 그중 돌려준 모델의 파라미터에 대한 것은 {on_model}번, 손실은 {count}개입니다",
+            taken=len(record.steps),
+            on_model=len(steps),
+            count=len(losses),
         )
     for i, (_, _params, before, _after, lr, momentum) in enumerate(steps):
         if type(lr) not in (int, float) or type(momentum) not in (int, float):
-            fail_with(NOT_TRAINED, found=f"SGD was built with lr={lr!r}, momentum={momentum!r}")
+            not_trained(
+                "SGD was built with lr={lr}, momentum={momentum}",
+                "SGD를 lr={lr}, momentum={momentum}로 만들었습니다",
+                lr=lr,
+                momentum=momentum,
+            )
         if i:
             moved = [j for j, (data, _) in enumerate(before) if data != steps[i - 1][3][j]]
             if moved:
-                fail_with(
-                    NOT_TRAINED,
-                    found=f"between SGD steps {i - 1} and {i}, {len(moved)} parameter(s) were changed by hand",
+                not_trained(
+                    "between SGD steps {before} and {after}, {count} parameter(s) were changed by hand",
+                    "SGD 스텝 {before}와 {after} 사이에 파라미터 {count}개를 손으로 바꿨습니다",
+                    before=i - 1,
+                    after=i,
+                    count=len(moved),
                 )
     order = {id(v): k for k, v in enumerate(model_params)}
     if steps:
         final = [p.data for p in steps[-1][1]]
         changed = [k for k, (a, b) in enumerate(zip(final, steps[-1][3], strict=True)) if a != b]
         if changed:
-            fail_with(
-                NOT_TRAINED,
-                found=f"{len(changed)} parameter(s) are not where the last SGD step left them",
+            not_trained(
+                "{count} parameter(s) are not where the last SGD step left them",
+                "파라미터 {count}개가 마지막 SGD 스텝이 남긴 값이 아닙니다",
+                count=len(changed),
             )
     velocities = None
     for i, (_, params, before, after, lr, momentum) in enumerate(steps):
@@ -805,12 +820,18 @@ def expect_real_training(record, model, losses, rng):
             velocities[k] = momentum * velocities[k] + grad
             expected = data - lr * velocities[k]
             if abs(got - expected) > 1e-9 * max(1.0, abs(expected)):
-                fail_with(
-                    NOT_TRAINED,
-                    found=(
-                        f"SGD step {i} moved a parameter from {data!r} to {got!r}; with lr={lr!r}, "
-                        f"momentum={momentum!r} and grad {grad!r} the rule gives {expected!r}"
-                    ),
+                not_trained(
+                    "SGD step {step} moved a parameter from {data} to {got}; with lr={lr}, momentum={momentum} "
+                    "and grad {grad} the rule v = momentum * v + grad, p.data -= lr * v gives {expected}",
+                    "SGD 스텝 {step}에서 파라미터가 {data}에서 {got}로 움직였습니다. lr={lr}, momentum={momentum}, "
+                    "grad {grad}이면 규칙 v = momentum * v + grad, p.data -= lr * v에 따라 {expected}여야 합니다",
+                    step=i,
+                    data=data,
+                    got=got,
+                    lr=lr,
+                    momentum=momentum,
+                    grad=grad,
+                    expected=expected,
                 )
     sampled = sorted({0, len(steps) - 1, *rng.sample(range(len(steps)), min(3, len(steps)))}) if steps else []
     scale = None  # the sum of the squared errors, or their mean: read from step 0, where the loss is large
@@ -828,22 +849,28 @@ def expect_real_training(record, model, losses, rng):
                 None,
             )
         if scale is None or abs(losses[i] - scale * total) > 1e-9 * max(1.0, total):
-            fail_with(
-                NOT_TRAINED,
-                found=(
-                    f"losses[{i}] is {losses[i]!r}, but the model's parameters at step {i} give a summed "
-                    f"squared error of {total!r} (mean {total / len(XOR_POINTS)!r})"
-                ),
+            not_trained(
+                "losses[{step}] is {loss}, but the model's parameters at step {step} give a summed squared "
+                "error of {total} (mean {mean})",
+                "losses[{step}]는 {loss}인데, 스텝 {step}의 모델 파라미터로 계산한 제곱 오차의 합은 {total} "
+                "(평균 {mean})입니다",
+                step=i,
+                loss=losses[i],
+                total=total,
+                mean=total / len(XOR_POINTS),
             )
         expected = numeric_grad(lambda *xs, scale=scale: scale * squared_error_loss(list(xs), shapes), numbers)
         for k, (got, want) in enumerate(zip(grads, expected, strict=True)):
             if abs(got - want) > 1e-5 * max(1.0, abs(want)):
-                fail_with(
-                    NOT_TRAINED,
-                    found=(
-                        f"at step {i} SGD was given grad {got!r} for {named[k][0]}, but the gradient of "
-                        f"that step's loss is {want!r}"
-                    ),
+                not_trained(
+                    "at step {step} SGD was given grad {got} for {name}, but the gradient of that step's loss "
+                    "is {want}",
+                    "스텝 {step}에서 SGD가 받은 {name}의 grad는 {got}인데, 그 스텝의 손실로 구한 그래디언트는 "
+                    "{want}입니다",
+                    step=i,
+                    got=got,
+                    name=named[k][0],
+                    want=want,
                 )
 
 
