@@ -125,8 +125,7 @@ def run_sandboxed(
         copy_exercises(exercises, scratch.exercises)
         if solutions.is_dir():
             shutil.copytree(solutions, scratch.solutions, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            # A course handed out without its solutions: the suites that need none still grade.
+        else:  # a course handed out without its solutions: suites that need none still grade
             scratch.solutions.mkdir(parents=True)
         scratch.extra.mkdir()
         for name, data in (extra_files or {}).items():
