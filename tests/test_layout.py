@@ -60,8 +60,7 @@ def imports(path: Path) -> list[str]:
 
 def test_no_module_is_long() -> None:
     long = {name for name, path in modules().items() if len(path.read_text(encoding="utf-8").splitlines()) > 400}
-    # Still waiting: runner.py's split into the sandbox modules; suitekit is suite code, shared.
-    assert long <= {"runner", "grading.suitekit"}, long
+    assert long == set(), long
     assert len((PACKAGE / "terminal.py").read_text(encoding="utf-8").splitlines()) < 250
 
 

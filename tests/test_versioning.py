@@ -25,10 +25,10 @@ def versions(grading: Path) -> dict[str, str]:
     return {suite.name: suite_version(suite, grading) for suite in sorted(SUITES_DIR.glob("test_*.py"))}
 
 
-def test_a_suitekit_helper_step1_does_not_use_changes_only_the_suites_that_use_it(tmp_path: Path) -> None:
+def test_a_shared_helper_step1_does_not_use_changes_only_the_suites_that_use_it(tmp_path: Path) -> None:
     grading = grading_copy(tmp_path)
     before = versions(grading)
-    edit(grading / "suitekit.py", "g.permutation(count) * 0.1", "g.permutation(count) * 0.2")
+    edit(grading / "arraykit.py", "g.permutation(count) * 0.1", "g.permutation(count) * 0.2")
     after = versions(grading)
     assert after["test_step1.py"] == before["test_step1.py"]
     assert after["test_week4_tensor.py"] != before["test_week4_tensor.py"]  # it uses distinct_values

@@ -8,7 +8,7 @@ provides the fixtures.
 
 It also guards the checks: after collection, before any learner code runs, it takes an identity
 snapshot of what the checks call (builtins, math, random, numpy, pytest's runner, testkit,
-suitekit, this plugin, the suite); a test during which learner code replaced any of it fails, and
+suitekit, arraykit, this plugin, the suite); a test during which learner code replaced any of it fails, and
 the originals are put back. The hooks hold what they use in default arguments, so rebinding this module's
 attributes changes nothing. Code that digs into the process's memory (the token, gc, frames) is
 beyond it: the grader runs next to the learner's code and is not a vault.
@@ -103,6 +103,7 @@ WATCHED_MODULES = (
     "_pytest.main",
     "tinygrad_learn.grading.testkit",
     "tinygrad_learn.grading.suitekit",
+    "tinygrad_learn.grading.arraykit",
     "tinygrad_learn.grading.protocol",
     __name__,
 )

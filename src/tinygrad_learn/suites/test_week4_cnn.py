@@ -10,7 +10,7 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinygrad_learn.grading.suitekit import distinct_values, expect_array, expect_grad, numeric_grads, tensor_class
+from tinygrad_learn.grading.arraykit import distinct_values, expect_array, expect_grad, numeric_grads, tensor_class
 from tinygrad_learn.grading.testkit import Msg, expect_type, fail, fail_with, learner, need, reference
 
 TRAIN_SECONDS = 30

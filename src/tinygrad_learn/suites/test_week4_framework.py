@@ -5,7 +5,7 @@ import tempfile
 
 import numpy as np
 
-from tinygrad_learn.grading.suitekit import entry_label, is_array, misses, tensor_class
+from tinygrad_learn.grading.arraykit import entry_label, is_array, misses, tensor_class
 from tinygrad_learn.grading.testkit import Msg, expect_type, fail, fail_with, learner, need
 
 STEP_TOL = 1e-12

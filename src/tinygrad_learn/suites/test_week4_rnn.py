@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from tinygrad_learn.grading.suitekit import ARRAY_GRAD_TOL, expect_array, expect_grad, numeric_grads, tensor_class
+from tinygrad_learn.grading.arraykit import ARRAY_GRAD_TOL, expect_array, expect_grad, numeric_grads, tensor_class
 from tinygrad_learn.grading.testkit import Msg, expect_type, fail, fail_with, learner, need, need_attr
 
 TRAIN_SECONDS = 30

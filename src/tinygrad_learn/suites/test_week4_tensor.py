@@ -11,7 +11,7 @@ import types
 
 import numpy as np
 
-from tinygrad_learn.grading.suitekit import (
+from tinygrad_learn.grading.arraykit import (
     distinct_values,
     expect_array,
     expect_grad,
