@@ -25,6 +25,7 @@ from .grading.protocol import Problem, Record, WorkerJob
 from .grading.worker import ENTRY as WORKER_ENTRY
 from .paths import PYTEST_INI
 from .sandbox import OUTPUT_TAIL, Scratch, run_sandboxed
+from .sandbox_limits import wall_guard
 from .verdict import RunResult, TestOutcome, authentic_records, could_not_start, verdict
 
 __all__ = ["RunResult", "TestOutcome", "expected_tests", "new_seed", "run_program", "run_suite", "run_worker"]
@@ -84,7 +85,8 @@ def run_suite(
     time_limit: float,
     memory_limit: int | None = None,
 ) -> RunResult:
-    """Grade `exercises` with `suite` in the sandbox.
+    """Grade `exercises` with `suite` in the sandbox, within `time_limit` seconds of CPU time (and
+    a wall-clock guard several times larger, for code that sleeps or blocks).
 
     Every failure of the run ends in a RunResult; a learner file the tool refuses to read (a pipe,
     a link out of the workspace, a file over the size cap) raises TinygradLearnError.
@@ -102,7 +104,8 @@ def run_suite(
             exercises=exercises,
             solutions=solutions,
             stdin=(token + "\n").encode(),
-            time_limit=time_limit,
+            time_limit=wall_guard(time_limit),
+            cpu_limit=time_limit,
             memory_limit=limit,
             extra_files={suite.name: source},
             env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", SEED_ENV: str(seed)},
@@ -111,7 +114,19 @@ def run_suite(
         return could_not_start(seed, error)
     records = authentic_records(run.channel, token)
     timed_out = run.stopped is not None
-    return verdict(expected, records, seed, run.duration, run.exit_code, timed_out, time_limit, run.output, limit)
+    return verdict(
+        expected,
+        records,
+        seed,
+        run.duration,
+        run.exit_code,
+        timed_out,
+        time_limit,
+        run.output,
+        limit,
+        clock=run.clock,
+        cpu_seconds=run.cpu_seconds,
+    )
 
 
 @dataclass(frozen=True)

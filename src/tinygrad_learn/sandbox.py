@@ -8,7 +8,8 @@ check, verify and watch, and the workers of graph, bench and train) with the sam
   from: variables that mention them are dropped (from PATH-like lists, only those entries), and
   start-up hooks are cleared. The tool's own package keeps its cached bytecode; bytecode of
   learner code can only land in the scratch copy.
-- A memory cap and a file-size cap (where the OS has them), its own process group, and a marker
+- A memory cap, a file-size cap and a CPU-time limit (see `sandbox_limits`), with a wall-clock
+  guard several times larger only for code that sleeps or blocks; its own session, and a marker
   in its environment: when the run ends, the group is killed and then every process that still
   carries the marker (a double fork, a new session), found through /proc on Linux.
 - The channel is read in bounded, non-blocking pieces under the parent's own deadline, so neither
@@ -24,7 +25,6 @@ import os
 import secrets
 import selectors
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,11 +36,21 @@ from pathlib import Path
 from .grading import CHANNEL_ENV, EXERCISES_ENV, SOLUTIONS_ENV
 from .grading.protocol import Problem
 from .learnerfiles import copy_exercises
+from .sandbox_limits import (
+    CPU_POLL_SECONDS,
+    RUN_MARKER_ENV,
+    has_ended,
+    kill_group,
+    kill_strays,
+    limit_resources,
+    pipe_names,
+    reap,
+    session_cpu_seconds,
+)
 
 OUTPUT_TAIL = 20_000
 CHANNEL_LIMIT = 4_000_000
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3
-FILE_SIZE_LIMIT = 256 * 1024**2
 READ_SIZE = 65536
 
 # The arrays in the course are small: BLAS threads only fight over the cores, most of all on a busy
@@ -57,8 +67,6 @@ CLEARED_ENV = (
 )
 LIST_ENV = ("PATH", "PYTHONPATH")
 """Variables that are lists of folders: only the entries that lead to a hidden folder are dropped."""
-# Every process of one run carries this, so strays that left its process group are found.
-RUN_MARKER_ENV = "TINYGRAD_LEARN_RUN"
 
 
 @dataclass(frozen=True)
@@ -93,11 +101,15 @@ class SandboxRun:
     exit_code: int
     stopped: Problem | None
     """TIMEOUT or IDLE_TIMEOUT when the parent stopped it; None when it ended by itself."""
+    clock: str | None
+    """With TIMEOUT, the limit it passed: cpu (the CPU limit) or wall (the wall-clock limit)."""
     channel: bytes
     """Everything it sent on the channel, up to CHANNEL_LIMIT bytes."""
     output: str
     """The tail of what it printed."""
     duration: float
+    cpu_seconds: float
+    """The CPU time (user + system) of the run: the child and every process it started."""
 
 
 def run_sandboxed(
@@ -107,6 +119,7 @@ def run_sandboxed(
     solutions: Path,
     stdin: bytes,
     time_limit: float,
+    cpu_limit: float | None = None,
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
     extra_files: dict[str, bytes] | None = None,
     env: dict[str, str] | None = None,
@@ -116,8 +129,9 @@ def run_sandboxed(
     """Run `python <command(scratch)>` on scratch copies of `exercises` and `solutions`.
 
     `stdin` is written to the child and closed; `on_line` receives each complete channel line as
-    it arrives. Raises TinygradLearnError when a learner file is refused, OSError when the
-    scratch folder or the process cannot be made.
+    it arrives. The run is stopped after `time_limit` seconds of wall time, or once it has used
+    `cpu_limit` seconds of CPU time, counting every process it started. Raises TinygradLearnError
+    when a learner file is refused, OSError when the scratch folder or the process cannot be made.
     """
     with tempfile.TemporaryDirectory(prefix="tinygrad-learn-", ignore_cleanup_errors=True) as folder:
         scratch = Scratch(Path(folder))
@@ -135,33 +149,44 @@ def run_sandboxed(
         child_env[CHANNEL_ENV] = str(write_fd)
         started = time.monotonic()
         try:
-            process = _start([sys.executable, *command(scratch)], scratch.work, child_env, write_fd, memory_limit)
+            process = _start(
+                [sys.executable, *command(scratch)], scratch.work, child_env, write_fd, memory_limit, cpu_limit
+            )
         except OSError:
             os.close(read_fd)
             raise
         finally:
             os.close(write_fd)
         assert process.stdout is not None
-        pipes = _pipe_names(read_fd, process.stdout.fileno())
+        pipes = pipe_names(read_fd, process.stdout.fileno())
         try:
             _feed(process, stdin)
-            pump = _Pump(read_fd, process, on_line)
+            pump = _Pump(read_fd, process, on_line, cpu_limit)
             stopped = pump.run(started + time_limit, idle_limit)
         except BaseException:
             # Ctrl+C stops the learner's run too, instead of leaving it to its time limit.
-            _kill_group(process)
-            _kill_strays(marker, pipes)
+            kill_group(process)
+            kill_strays(marker, pipes)
             os.close(read_fd)
             raise
         # Whatever the learner's code left running goes, then what it had sent is read to the end.
-        _kill_group(process)
-        exit_code = process.wait()
-        _kill_strays(marker, pipes)
+        cpu_seen = pump.cpu_seconds()
+        kill_group(process)
+        exit_code, cpu_waited = reap(process)
+        kill_strays(marker, pipes)
         pump.drain()
         os.close(read_fd)
         assert process.stdout is not None
         process.stdout.close()
-        return SandboxRun(exit_code, stopped, pump.channel(), pump.output(), time.monotonic() - started)
+        return SandboxRun(
+            exit_code,
+            stopped,
+            pump.clock if stopped is Problem.TIMEOUT else None,
+            pump.channel(),
+            pump.output(),
+            time.monotonic() - started,
+            max(cpu_seen, cpu_waited),
+        )
 
 
 def sandbox_env(scratch: Scratch, hidden: tuple[Path, ...]) -> dict[str, str]:
@@ -207,23 +232,10 @@ def _spellings(folder: Path) -> set[Path]:
     return {path for path in spellings if path != Path(path.anchor)}
 
 
-def _limit_resources(memory_limit: int) -> None:
-    """Runs in the child before exec: caps memory and file size where the OS allows it."""
-    try:
-        import resource
-
-        for limit, value in ((resource.RLIMIT_AS, memory_limit), (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT)):
-            _, hard = resource.getrlimit(limit)
-            if hard == resource.RLIM_INFINITY or hard > value:
-                resource.setrlimit(limit, (value, hard))
-    except (ImportError, ValueError, OSError):
-        pass
-
-
 def _start(
-    command: list[str], cwd: Path, env: dict[str, str], channel_fd: int, memory_limit: int
+    command: list[str], cwd: Path, env: dict[str, str], channel_fd: int, memory_limit: int, cpu_limit: float | None
 ) -> subprocess.Popen[bytes]:
-    """Its own process group, capped memory, one channel fd passed on, output merged into one pipe."""
+    """Its own session, capped memory and CPU, one channel fd passed on, output merged into one pipe."""
     return subprocess.Popen(
         command,
         cwd=cwd,
@@ -233,7 +245,7 @@ def _start(
         stderr=subprocess.STDOUT,
         pass_fds=(channel_fd,),
         start_new_session=True,
-        preexec_fn=(lambda: _limit_resources(memory_limit)) if os.name == "posix" else None,
+        preexec_fn=(lambda: limit_resources(memory_limit, cpu_limit)) if os.name == "posix" else None,
     )
 
 
@@ -249,9 +261,18 @@ def _feed(process: subprocess.Popen[bytes], data: bytes) -> None:
 class _Pump:
     """Reads the channel and the output without ever blocking, until the child ends or a limit passes."""
 
-    def __init__(self, channel_fd: int, process: subprocess.Popen[bytes], on_line: Callable[[bytes], None] | None):
+    def __init__(
+        self,
+        channel_fd: int,
+        process: subprocess.Popen[bytes],
+        on_line: Callable[[bytes], None] | None,
+        cpu_limit: float | None,
+    ):
         assert process.stdout is not None
         self.process = process
+        self.cpu_limit = cpu_limit
+        self.cpu_seen = 0.0
+        self.clock = "wall"
         self.on_line = on_line
         self.fds = {channel_fd: "channel", process.stdout.fileno(): "output"}
         for fd in self.fds:
@@ -273,9 +294,12 @@ class _Pump:
         if self.exit_fd is not None:
             selector.register(self.exit_fd, selectors.EVENT_READ)
         try:
-            while self.process.poll() is None:
+            while not has_ended(self.process):
                 now = time.monotonic()
                 if now >= deadline:
+                    return Problem.TIMEOUT
+                if self.cpu_limit is not None and self.cpu_seconds() >= self.cpu_limit:
+                    self.clock = "cpu"
                     return Problem.TIMEOUT
                 if idle_limit is not None and now >= self.last_line + idle_limit:
                     return Problem.IDLE_TIMEOUT
@@ -284,6 +308,8 @@ class _Pump:
                     wait = min(wait, self.last_line + idle_limit - now)
                 if self.exit_fd is None:
                     wait = min(wait, 0.05)  # no exit notification here: look again soon
+                if self.cpu_limit is not None:
+                    wait = min(wait, CPU_POLL_SECONDS)
                 for key, _ in selector.select(max(wait, 0.0)):
                     if key.fd != self.exit_fd and not self._read(key.fd):
                         selector.unregister(key.fd)
@@ -292,6 +318,13 @@ class _Pump:
             selector.close()
             if self.exit_fd is not None:
                 os.close(self.exit_fd)
+
+    def cpu_seconds(self) -> float:
+        """The most CPU time the run's session has been seen to use."""
+        seen = session_cpu_seconds(self.process.pid)
+        if seen is not None:
+            self.cpu_seen = max(self.cpu_seen, seen)
+        return self.cpu_seen
 
     def drain(self) -> None:
         """Read what is already in the pipes; never wait for more, nor read without end from a
@@ -334,50 +367,3 @@ class _Pump:
 
     def output(self) -> str:
         return b"".join(self.output_chunks).decode("utf-8", errors="replace")[-OUTPUT_TAIL:]
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    if os.name == "posix":
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-    else:
-        process.kill()
-
-
-def _pipe_names(*fds: int) -> set[str]:
-    """How /proc names these pipes in a process's fd list (`pipe:[inode]`)."""
-    return {f"pipe:[{os.fstat(fd).st_ino}]" for fd in fds}
-
-
-def _kill_strays(marker: str, pipes: set[str]) -> None:
-    """Kill what escaped the process group (a double fork, a new session): every process that
-    carries the run's marker in its environment or holds one of the run's pipes (a stray that
-    exec'd with an environment of its own still holds them).
-
-    Only where /proc lists each process's environment and files (Linux); elsewhere the group kill is all.
-    """
-    needle = f"{RUN_MARKER_ENV}={marker}".encode()
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return
-    me = os.getpid()
-    for _ in range(3):  # a stray may fork again while we look
-        found = False
-        for entry in proc.iterdir():
-            if not entry.name.isdigit() or int(entry.name) == me:
-                continue
-            if _is_stray(entry, needle, pipes):
-                with contextlib.suppress(OSError):
-                    os.kill(int(entry.name), signal.SIGKILL)
-                    found = True
-        if not found:
-            return
-
-
-def _is_stray(entry: Path, needle: bytes, pipes: set[str]) -> bool:
-    try:
-        if needle in (entry / "environ").read_bytes().split(b"\0"):
-            return True
-        return any(os.readlink(fd) in pipes for fd in (entry / "fd").iterdir())
-    except OSError:
-        return False

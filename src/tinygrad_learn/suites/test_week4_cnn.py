@@ -13,7 +13,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 from tinygrad_learn.grading.suitekit import distinct_values, expect_array, expect_grad, numeric_grads, tensor_class
 from tinygrad_learn.grading.testkit import Msg, expect_type, fail, fail_with, learner, need, reference
 
-TRAIN_SECONDS = 30
 ACCURACY = 0.9
 
 
@@ -135,10 +134,11 @@ def test_conv2d_has_no_loop_over_pixels(seed):
 
     def timed(conv, tensor):
         tx, tw, tb = tensor(x), tensor(w), tensor(b)
-        start = time.perf_counter()
+        # CPU time of this process, not the wall clock: a busy machine must not fail a fast conv2d.
+        start = time.process_time()
         out = conv(tx, tw, tb, padding=1)
         out.backward(np.ones(np.shape(out.data)))
-        return time.perf_counter() - start
+        return time.process_time() - start
 
     timed(conv2d, Tensor)
     timed(ours.conv2d, ours.Tensor)
@@ -273,9 +273,7 @@ def test_a_small_cnn_learns_the_shapes(seed):
     Tensor = tensor_class()
     train_images, train_labels = make_shapes(1500, seed)
     test_images, test_labels = make_shapes(400, seed + 1)
-    start = time.perf_counter()
     model = train_cnn(train_images.copy(), train_labels.copy(), seed=seed)
-    seconds = time.perf_counter() - start
     logits = model(Tensor(test_images))
     expect_type(logits, Tensor, "model(Tensor(images))")
     if np.shape(logits.data) != (400, 4):
@@ -294,10 +292,4 @@ def test_a_small_cnn_learns_the_shapes(seed):
                 "needs at least {needed}", ko="train_cnn(이미지 1500 장) 뒤 모델이 새 이미지 400 장 중 {accuracy} "
                 "를 맞혔습니다. 적어도 {needed} 는 맞혀야 합니다"),
             accuracy=f"{accuracy:.1%}", needed=f"{ACCURACY:.0%}",
-        )  # fmt: skip
-    if seconds > TRAIN_SECONDS:
-        fail_with(
-            Msg(en="train_cnn took {seconds} s; it must finish within {limit} s (the course's takes a few)",
-                ko="train_cnn 이 {seconds} 초 걸렸습니다. {limit} 초 안에 끝나야 합니다 (코스의 버전은 몇 초)"),
-            seconds=round(seconds, 1), limit=TRAIN_SECONDS,
         )  # fmt: skip
