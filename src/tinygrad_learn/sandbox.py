@@ -23,21 +23,23 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import selectors
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from .grading import CHANNEL_ENV, EXERCISES_ENV, SOLUTIONS_ENV
 from .grading.protocol import Problem
+from .grading.warm import ENTRY as WARM_ENTRY
+from .grading.warm import WARM_FD_ENV
 from .learnerfiles import copy_exercises
 from .sandbox_limits import (
-    CPU_POLL_SECONDS,
     RUN_MARKER_ENV,
     has_ended,
     kill_group,
@@ -45,13 +47,11 @@ from .sandbox_limits import (
     limit_resources,
     pipe_names,
     reap,
-    session_cpu_seconds,
 )
+from .sandbox_pump import Pump
+from .sandbox_warm import ForkedChild, WarmGrader
 
-OUTPUT_TAIL = 20_000
-CHANNEL_LIMIT = 4_000_000
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3
-READ_SIZE = 65536
 
 # The arrays in the course are small: BLAS threads only fight over the cores, most of all on a busy
 # machine, where they made the Week-4 suites several times slower.
@@ -125,6 +125,7 @@ def run_sandboxed(
     env: dict[str, str] | None = None,
     idle_limit: float | None = None,
     on_line: Callable[[bytes], None] | None = None,
+    warm: WarmGrader | None = None,
 ) -> SandboxRun:
     """Run `python <command(scratch)>` on scratch copies of `exercises` and `solutions`.
 
@@ -132,6 +133,8 @@ def run_sandboxed(
     it arrives. The run is stopped after `time_limit` seconds of wall time, or once it has used
     `cpu_limit` seconds of CPU time, counting every process it started. Raises TinygradLearnError
     when a learner file is refused, OSError when the scratch folder or the process cannot be made.
+    With `warm` (see `start_warm`), a `python -m pytest` run is forked from the warm process
+    instead, with the same guards; it starts cold when the warm process cannot fork it.
     """
     with tempfile.TemporaryDirectory(prefix="tinygrad-learn-", ignore_cleanup_errors=True) as folder:
         scratch = Scratch(Path(folder))
@@ -149,9 +152,13 @@ def run_sandboxed(
         child_env[CHANNEL_ENV] = str(write_fd)
         started = time.monotonic()
         try:
-            process = _start(
-                [sys.executable, *command(scratch)], scratch.work, child_env, write_fd, memory_limit, cpu_limit
-            )
+            arguments = command(scratch)
+            process: subprocess.Popen[bytes] | ForkedChild | None = None
+            if warm is not None and arguments[:2] == ["-m", "pytest"]:
+                process = warm.fork(arguments[2:], str(scratch.work), child_env, write_fd, memory_limit, cpu_limit)
+            if process is None:
+                started_cold = [sys.executable, *arguments]
+                process = _start(started_cold, scratch.work, child_env, write_fd, memory_limit, cpu_limit)
         except OSError:
             os.close(read_fd)
             raise
@@ -159,20 +166,33 @@ def run_sandboxed(
             os.close(write_fd)
         assert process.stdout is not None
         pipes = pipe_names(read_fd, process.stdout.fileno())
+        exit_fd = _exit_notice(process)
         try:
             _feed(process, stdin)
-            pump = _Pump(read_fd, process, on_line, cpu_limit)
+            ended = partial(has_ended, process)
+            if isinstance(process, ForkedChild):
+                ended = partial(_forked_run_ended, process)
+            pump = Pump(read_fd, process.stdout.fileno(), process.pid, ended, exit_fd, on_line, cpu_limit)
             stopped = pump.run(started + time_limit, idle_limit)
         except BaseException:
             # Ctrl+C stops the learner's run too, instead of leaving it to its time limit.
             kill_group(process)
             kill_strays(marker, pipes)
+            if isinstance(process, ForkedChild):
+                process.grader.close()
             os.close(read_fd)
             raise
+        finally:
+            if exit_fd is not None and not isinstance(process, ForkedChild):
+                os.close(exit_fd)
         # Whatever the learner's code left running goes, then what it had sent is read to the end.
         cpu_seen = pump.cpu_seconds()
         kill_group(process)
-        exit_code, cpu_waited = reap(process)
+        if isinstance(process, ForkedChild):
+            exit_code, cpu_waited = process.wait(), process.cpu_seconds
+            process.grader.sweep(pipes)
+        else:
+            exit_code, cpu_waited = reap(process)
         kill_strays(marker, pipes)
         pump.drain()
         os.close(read_fd)
@@ -187,6 +207,41 @@ def run_sandboxed(
             time.monotonic() - started,
             max(cpu_seen, cpu_waited),
         )
+
+
+def start_warm(exercises: Path, solutions: Path, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> WarmGrader | None:
+    """Start the warm grading process `run_sandboxed(warm=...)` forks runs from; None where
+    fork is unavailable. Its environment is cleaned like a run's (its HOME and working folder lie
+    in a scratch folder of its own), it has its own session, memory cap and marker, and it
+    imports no learner code. Call `close()` on it when done."""
+    if not hasattr(os, "fork") or not hasattr(socket, "send_fds"):
+        return None
+    folder = tempfile.mkdtemp(prefix="tinygrad-learn-warm-")
+    scratch = Scratch(Path(folder))
+    scratch.work.mkdir()
+    marker = secrets.token_hex(8)
+    env = sandbox_env(scratch, hidden=(exercises.parent, solutions.parent, *_working_folder()))
+    ours, theirs = socket.socketpair()
+    env.update({RUN_MARKER_ENV: marker, WARM_FD_ENV: str(theirs.fileno()), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", WARM_ENTRY],
+            cwd=scratch.work,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),),
+            start_new_session=True,
+            preexec_fn=lambda: limit_resources(memory_limit, None),
+        )
+    except OSError:
+        ours.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    finally:
+        theirs.close()
+    return WarmGrader(process, ours, marker, folder)
 
 
 def sandbox_env(scratch: Scratch, hidden: tuple[Path, ...]) -> dict[str, str]:
@@ -249,121 +304,24 @@ def _start(
     )
 
 
-def _feed(process: subprocess.Popen[bytes], data: bytes) -> None:
+def _exit_notice(process: subprocess.Popen[bytes] | ForkedChild) -> int | None:
+    """A file descriptor that becomes readable when the child may have ended: the warm process's
+    socket for a forked run (it reports the end), a pidfd for a started one where Linux has them."""
+    if isinstance(process, ForkedChild):
+        return process.grader.control.fileno()
+    with contextlib.suppress(AttributeError, OSError):
+        return os.pidfd_open(process.pid)
+    return None
+
+
+def _forked_run_ended(process: ForkedChild) -> bool:
+    return process.poll() is not None
+
+
+def _feed(process: subprocess.Popen[bytes] | ForkedChild, data: bytes) -> None:
     assert process.stdin is not None
     try:
         process.stdin.write(data)
         process.stdin.close()
     except (BrokenPipeError, OSError):
         pass
-
-
-class _Pump:
-    """Reads the channel and the output without ever blocking, until the child ends or a limit passes."""
-
-    def __init__(
-        self,
-        channel_fd: int,
-        process: subprocess.Popen[bytes],
-        on_line: Callable[[bytes], None] | None,
-        cpu_limit: float | None,
-    ):
-        assert process.stdout is not None
-        self.process = process
-        self.cpu_limit = cpu_limit
-        self.cpu_seen = 0.0
-        self.clock = "wall"
-        self.on_line = on_line
-        self.fds = {channel_fd: "channel", process.stdout.fileno(): "output"}
-        for fd in self.fds:
-            os.set_blocking(fd, False)
-        self.channel_chunks: list[bytes] = []
-        self.channel_size = 0
-        self.partial = b""
-        self.output_chunks: list[bytes] = []
-        self.output_size = 0
-        self.last_line = time.monotonic()
-        self.exit_fd: int | None = None
-        with contextlib.suppress(AttributeError, OSError):
-            self.exit_fd = os.pidfd_open(process.pid)
-
-    def run(self, deadline: float, idle_limit: float | None) -> Problem | None:
-        selector = selectors.DefaultSelector()
-        for fd in self.fds:
-            selector.register(fd, selectors.EVENT_READ)
-        if self.exit_fd is not None:
-            selector.register(self.exit_fd, selectors.EVENT_READ)
-        try:
-            while not has_ended(self.process):
-                now = time.monotonic()
-                if now >= deadline:
-                    return Problem.TIMEOUT
-                if self.cpu_limit is not None and self.cpu_seconds() >= self.cpu_limit:
-                    self.clock = "cpu"
-                    return Problem.TIMEOUT
-                if idle_limit is not None and now >= self.last_line + idle_limit:
-                    return Problem.IDLE_TIMEOUT
-                wait = deadline - now
-                if idle_limit is not None:
-                    wait = min(wait, self.last_line + idle_limit - now)
-                if self.exit_fd is None:
-                    wait = min(wait, 0.05)  # no exit notification here: look again soon
-                if self.cpu_limit is not None:
-                    wait = min(wait, CPU_POLL_SECONDS)
-                for key, _ in selector.select(max(wait, 0.0)):
-                    if key.fd != self.exit_fd and not self._read(key.fd):
-                        selector.unregister(key.fd)
-            return None
-        finally:
-            selector.close()
-            if self.exit_fd is not None:
-                os.close(self.exit_fd)
-
-    def cpu_seconds(self) -> float:
-        """The most CPU time the run's session has been seen to use."""
-        seen = session_cpu_seconds(self.process.pid)
-        if seen is not None:
-            self.cpu_seen = max(self.cpu_seen, seen)
-        return self.cpu_seen
-
-    def drain(self) -> None:
-        """Read what is already in the pipes; never wait for more, nor read without end from a
-        process that escaped every kill and keeps writing."""
-        for fd in self.fds:
-            for _ in range(CHANNEL_LIMIT // READ_SIZE + 2):
-                if not self._read(fd):
-                    break
-
-    def _read(self, fd: int) -> bool:
-        """One bounded piece from `fd`; False when there is nothing more to read now."""
-        try:
-            chunk = os.read(fd, READ_SIZE)
-        except (BlockingIOError, InterruptedError):
-            return False
-        except OSError:
-            return False
-        if not chunk:
-            return False
-        if self.fds[fd] == "output":
-            self.output_chunks.append(chunk)
-            self.output_size += len(chunk)
-            while self.output_size - len(self.output_chunks[0]) >= OUTPUT_TAIL:
-                self.output_size -= len(self.output_chunks.pop(0))
-            return True
-        if self.channel_size >= CHANNEL_LIMIT:
-            return True  # read and dropped, so a flood cannot block the child on a full pipe
-        chunk = chunk[: CHANNEL_LIMIT - self.channel_size]
-        self.channel_chunks.append(chunk)
-        self.channel_size += len(chunk)
-        *lines, self.partial = (self.partial + chunk).split(b"\n")
-        for line in lines:
-            self.last_line = time.monotonic()
-            if self.on_line is not None:
-                self.on_line(line)
-        return True
-
-    def channel(self) -> bytes:
-        return b"".join(self.channel_chunks)
-
-    def output(self) -> str:
-        return b"".join(self.output_chunks).decode("utf-8", errors="replace")[-OUTPUT_TAIL:]

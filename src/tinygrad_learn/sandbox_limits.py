@@ -144,12 +144,13 @@ def pipe_names(*fds: int) -> set[str]:
     return {f"pipe:[{os.fstat(fd).st_ino}]" for fd in fds}
 
 
-def kill_strays(marker: str, pipes: set[str]) -> None:
+def kill_strays(marker: str, pipes: set[str], spare: frozenset[int] | set[int] = frozenset()) -> None:
     """Kill what escaped the process group (a double fork, a new session): every process that
     carries the run's marker in its environment or holds one of the run's pipes (a stray that
     exec'd with an environment of its own still holds them).
 
-    Only where /proc lists each process's environment and files (Linux); elsewhere the group kill is all.
+    Only where /proc lists each process's environment and files (Linux); elsewhere the group kill
+    is all. The processes in `spare` are left alone.
     """
     needle = f"{RUN_MARKER_ENV}={marker}".encode()
     proc = Path("/proc")
@@ -159,7 +160,7 @@ def kill_strays(marker: str, pipes: set[str]) -> None:
     for _ in range(3):  # a stray may fork again while we look
         found = False
         for entry in proc.iterdir():
-            if not entry.name.isdigit() or int(entry.name) == me:
+            if not entry.name.isdigit() or int(entry.name) == me or int(entry.name) in spare:
                 continue
             if _is_stray(entry, needle, pipes):
                 with contextlib.suppress(OSError):
