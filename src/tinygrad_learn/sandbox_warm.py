@@ -39,6 +39,8 @@ class WarmGrader:
         self.pending = b""
         self.alive = True
         self.ready = False
+        self.forked = 0
+        """How many runs it has forked."""
 
     def fork(self, args: list[str], cwd: str, env: dict[str, str], channel_fd: int, memory_limit: int,
              cpu_limit: float | None) -> ForkedChild | None:  # fmt: skip
@@ -63,6 +65,7 @@ class WarmGrader:
             os.close(output_read)
             self.close()
             return None
+        self.forked += 1
         return ForkedChild(self, reply["pid"], os.fdopen(stdin_write, "wb"), os.fdopen(output_read, "rb"))
 
     def ended(self, child: ForkedChild, wait: float) -> bool:

@@ -107,6 +107,21 @@ def _run_in_child(job: dict[str, Any], fds: list[int], control: socket.socket) -
 
     sys.argv = ["pytest", *job["args"]]
     code = pytest.main(list(job["args"]))
+    _end_like_an_interpreter()
+    return int(code)
+
+
+def _end_like_an_interpreter() -> None:
+    """What Python does when a program ends, which `os._exit` would skip: wait for the threads
+    that are not daemons, run the atexit functions, flush the output."""
+    import atexit
+    import threading
+
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        shutdown()
+    run_exit_functions = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_functions is not None:
+        run_exit_functions()
     sys.stdout.flush()
     sys.stderr.flush()
-    return int(code)
