@@ -177,7 +177,7 @@ def run_sandboxed(
         except BaseException:
             # Ctrl+C stops the learner's run too, instead of leaving it to its time limit.
             kill_group(process)
-            kill_strays(marker, pipes)
+            kill_strays((marker,), pipes)
             if isinstance(process, ForkedChild):
                 process.grader.close()
             os.close(read_fd)
@@ -186,14 +186,14 @@ def run_sandboxed(
             if exit_fd is not None and not isinstance(process, ForkedChild):
                 os.close(exit_fd)
         # Whatever the learner's code left running goes, then what it had sent is read to the end.
-        cpu_seen = pump.cpu_seconds()
+        cpu_seen = pump.cpu_seen
         kill_group(process)
         if isinstance(process, ForkedChild):
             exit_code, cpu_waited = process.wait(), process.cpu_seconds
-            process.grader.sweep(pipes)
+            process.grader.sweep(marker, pipes)
         else:
             exit_code, cpu_waited = reap(process)
-        kill_strays(marker, pipes)
+            kill_strays((marker,), pipes)
         pump.drain()
         os.close(read_fd)
         assert process.stdout is not None

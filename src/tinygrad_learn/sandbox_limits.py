@@ -20,7 +20,6 @@ import contextlib
 import math
 import os
 import signal
-from pathlib import Path
 from typing import Protocol
 
 FILE_SIZE_LIMIT = 256 * 1024**2
@@ -85,15 +84,15 @@ CLOCK_TICKS = _clock_ticks()
 def session_cpu_seconds(session: int) -> float | None:
     """CPU seconds of every process in `session`, with the children each has waited for;
     None where /proc does not tell (not Linux)."""
-    proc = Path("/proc")
-    if not (proc / "self" / "stat").is_file():
+    if not os.path.isfile("/proc/self/stat"):
         return None
     ticks = 0
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_bytes()
+            with open(f"/proc/{name}/stat", "rb") as stat_file:
+                stat = stat_file.read()
         except OSError:
             continue
         # The command name may hold spaces and parentheses: the fields start after the last ")".
@@ -144,36 +143,36 @@ def pipe_names(*fds: int) -> set[str]:
     return {f"pipe:[{os.fstat(fd).st_ino}]" for fd in fds}
 
 
-def kill_strays(marker: str, pipes: set[str], spare: frozenset[int] | set[int] = frozenset()) -> None:
+def kill_strays(markers: tuple[str, ...], pipes: set[str], spare: frozenset[int] | set[int] = frozenset()) -> None:
     """Kill what escaped the process group (a double fork, a new session): every process that
-    carries the run's marker in its environment or holds one of the run's pipes (a stray that
+    carries one of `markers` in its environment or holds one of the run's pipes (a stray that
     exec'd with an environment of its own still holds them).
 
     Only where /proc lists each process's environment and files (Linux); elsewhere the group kill
     is all. The processes in `spare` are left alone.
     """
-    needle = f"{RUN_MARKER_ENV}={marker}".encode()
-    proc = Path("/proc")
-    if not proc.is_dir():
+    needles = {f"{RUN_MARKER_ENV}={marker}".encode() for marker in markers}
+    if not os.path.isdir("/proc"):
         return
-    me = os.getpid()
+    skipped = {os.getpid(), *spare}
     for _ in range(3):  # a stray may fork again while we look
         found = False
-        for entry in proc.iterdir():
-            if not entry.name.isdigit() or int(entry.name) == me or int(entry.name) in spare:
+        for name in os.listdir("/proc"):
+            if not name.isdigit() or int(name) in skipped:
                 continue
-            if _is_stray(entry, needle, pipes):
+            if _is_stray(f"/proc/{name}", needles, pipes):
                 with contextlib.suppress(OSError):
-                    os.kill(int(entry.name), signal.SIGKILL)
+                    os.kill(int(name), signal.SIGKILL)
                     found = True
         if not found:
             return
 
 
-def _is_stray(entry: Path, needle: bytes, pipes: set[str]) -> bool:
+def _is_stray(entry: str, needles: set[bytes], pipes: set[str]) -> bool:
     try:
-        if needle in (entry / "environ").read_bytes().split(b"\0"):
-            return True
-        return any(os.readlink(fd) in pipes for fd in (entry / "fd").iterdir())
+        with open(f"{entry}/environ", "rb") as environ:
+            if not needles.isdisjoint(environ.read().split(b"\0")):
+                return True
+        return any(os.readlink(f"{entry}/fd/{fd}") in pipes for fd in os.listdir(f"{entry}/fd"))
     except OSError:
         return False

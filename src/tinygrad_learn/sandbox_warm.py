@@ -82,9 +82,10 @@ class WarmGrader:
         child.cpu_seconds = float(reply.get("cpu_seconds", 0.0))
         return True
 
-    def sweep(self, pipes: set[str]) -> None:
-        """After a run: every process the warm process has forked, and all they started, is gone."""
-        kill_strays(self.marker, pipes, spare={self.process.pid})
+    def sweep(self, run_marker: str, pipes: set[str]) -> None:
+        """After a run: what carries its marker or holds its pipes is gone, and so is every
+        process the warm process has forked, with all they started (they carry its marker)."""
+        kill_strays((run_marker, self.marker), pipes, spare={self.process.pid})
 
     def close(self) -> None:
         """Stop the warm process and everything it started; later runs start cold."""
@@ -92,7 +93,7 @@ class WarmGrader:
             kill_group(self.process)
             reap(self.process)
         if self.alive:
-            kill_strays(self.marker, set())
+            kill_strays((self.marker,), set())
         self.alive = False
         with contextlib.suppress(OSError):
             self.control.close()

@@ -15,6 +15,8 @@ is forked and `{"exit_code": N, "cpu_seconds": S}` when it has ended.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import socket
@@ -31,12 +33,22 @@ CHILD_FAILED = 70
 
 
 def serve() -> None:
+    import importlib
+
     import numpy  # noqa: F401  (imported to be shared by every forked run)
     import pytest  # noqa: F401
-    from _pytest import assertion, fixtures, python, runner, terminal  # noqa: F401
+    from _pytest.config import default_plugins
 
     from tinygrad_learn.grading import protocol, suitekit, testkit  # noqa: F401
 
+    for name in default_plugins:  # what pytest.main imports first
+        with contextlib.suppress(ImportError):
+            importlib.import_module(f"_pytest.{name}")
+
+    # What is imported now stays out of every forked run's garbage collections (pytest collects
+    # several times per run), and its memory stays shared with the warm process.
+    gc.collect()
+    gc.freeze()
     control = socket.socket(fileno=int(os.environ.pop(WARM_FD_ENV)))
     _reply(control, {"ready": True})
     while True:
