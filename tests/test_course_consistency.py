@@ -89,6 +89,12 @@ def test_every_checkpoint_passes_with_the_solutions_and_every_medal_is_earned(
     assert [report["id"] for report in reports] == ids
     failing = {r["id"]: [t for t in r["tests"] if t["outcome"] != "passed"] for r in reports if not r["passed"]}
     assert failing == {}
+    # Every time limit is CPU time with at least 5x head-room over what grading the solution took
+    # (the runner's own account of the run, which a busy machine barely changes).
+    limits = {checkpoint.id: checkpoint.time_limit for checkpoint in real_course.checkpoints}
+    head_room = {r["id"]: (limits[r["id"]], r["cpu_seconds"]) for r in reports}
+    assert all(cpu > 0 for _, cpu in head_room.values()), head_room
+    assert {name: f for name, f in head_room.items() if f[0] < 5 * f[1]} == {}, head_room
     progress = json.loads(run_cli(cli, "progress", "--json").stdout)
     assert all(medal["earned"] for medal in progress["medals"])
     assert [medal["id"] for medal in progress["medals"]] == [medal.id for medal in real_course.medals]

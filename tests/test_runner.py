@@ -63,7 +63,7 @@ def test_endless_loop_is_stopped_at_the_time_limit(fixture_course: Course, works
     checkpoint = replace(fixture_course.get("alpha"), time_limit=1.5)
     result = run_suite(checkpoint.suite_path, workspace.exercises, fixture_course.solutions, seed=1, time_limit=1.5)
     assert result.timed_out and result.problem == "timeout" and not result.passed
-    assert result.duration < 10
+    assert result.problem_detail["clock"] == "cpu"
 
 
 def test_endless_loop_at_import_is_stopped(fixture_course: Course, workspace: Workspace) -> None:

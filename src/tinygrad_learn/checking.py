@@ -12,6 +12,7 @@ from .manifest import Checkpoint, Course, Medal
 from .paths import Workspace
 from .progress import FAILED, PASSED, Entry, ProgressStore, files_hash, now
 from .runner import RunResult, new_seed, run_suite
+from .sandbox_warm import WarmGrader
 from .sourcemap import with_backward_at
 from .state import earned_medals
 from .versioning import suite_version
@@ -39,13 +40,20 @@ class CheckReport:
     """The first checkpoint not passed once this result is stored; None when the course is done."""
 
 
-def run_checkpoint(course: Course, workspace: Workspace, checkpoint: Checkpoint, seed: int | None = None) -> RunResult:
+def run_checkpoint(
+    course: Course,
+    workspace: Workspace,
+    checkpoint: Checkpoint,
+    seed: int | None = None,
+    warm: WarmGrader | None = None,
+) -> RunResult:
     return run_suite(
         checkpoint.suite_path,
         workspace.exercises,
         course.solutions,
         seed=new_seed() if seed is None else seed,
         time_limit=checkpoint.time_limit,
+        warm=warm,
     )
 
 
@@ -88,10 +96,19 @@ def record(
     )
 
 
-def check(course: Course, workspace: Workspace, checkpoint: Checkpoint, seed: int | None = None) -> CheckReport:
+def check(
+    course: Course,
+    workspace: Workspace,
+    checkpoint: Checkpoint,
+    seed: int | None = None,
+    warm: WarmGrader | None = None,
+) -> CheckReport:
+    """Grade `checkpoint` and store the result; with `warm`, the run is forked from that warm
+    grading process (see `sandbox.start_warm`)."""
     # Hash before running, so an edit made during the run never gets credited as passing.
     graded_hash = files_hash(workspace.exercises, checkpoint.files)
-    result = locate_backward(run_checkpoint(course, workspace, checkpoint, seed), checkpoint, workspace.exercises)
+    result = run_checkpoint(course, workspace, checkpoint, seed, warm)
+    result = locate_backward(result, checkpoint, workspace.exercises)
     try:
         return record(course, workspace, checkpoint, result, graded_hash)
     except TinygradLearnError as error:

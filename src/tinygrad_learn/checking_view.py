@@ -89,6 +89,8 @@ def running(term: Terminal, each: str, first: str | None = None) -> Iterator[Cal
 def problem_text(term: Terminal, result: RunResult) -> str:
     """The sentence for a run-level problem (problem.<key>, or integrity.problem.<key>)."""
     key = f"problem.{result.problem}"
+    if result.problem == "timeout" and result.problem_detail.get("clock") == "wall":
+        key = "problem.timeout_wall"
     if key not in catalogue("en"):
         key = f"integrity.problem.{result.problem}"
     params: dict[str, Any] = {"limit": 0, "signal": 0, "message": "", "exit_code": result.exit_code}

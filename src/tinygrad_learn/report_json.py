@@ -57,7 +57,9 @@ def check_result_json(report: CheckReport) -> dict[str, Any]:
         "outcome": report.outcome.value,
         "seed": report.result.seed,
         "duration": seconds(report.result.duration),
+        "cpu_seconds": seconds(report.result.cpu_seconds),
         "problem": report.result.problem,
+        "problem_detail": report.result.problem_detail,
         "new_medals": [medal.id for medal in report.new_medals],
         "tests": [
             {"name": test.name, "outcome": test.outcome, "failure": test.failure} for test in report.result.tests

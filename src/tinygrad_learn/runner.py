@@ -14,7 +14,8 @@ import ast
 import json
 import secrets
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,22 @@ from .grading import SEED_ENV
 from .grading.protocol import Problem, Record, WorkerJob
 from .grading.worker import ENTRY as WORKER_ENTRY
 from .paths import PYTEST_INI
-from .sandbox import OUTPUT_TAIL, Scratch, run_sandboxed
+from .sandbox import Scratch, run_sandboxed
+from .sandbox_limits import wall_guard
+from .sandbox_pump import OUTPUT_TAIL
+from .sandbox_warm import WarmGrader
 from .verdict import RunResult, TestOutcome, authentic_records, could_not_start, verdict
 
-__all__ = ["RunResult", "TestOutcome", "expected_tests", "new_seed", "run_program", "run_suite", "run_worker"]
+__all__ = [
+    "RunResult",
+    "TestOutcome",
+    "expected_tests",
+    "new_seed",
+    "run_program",
+    "run_suite",
+    "run_worker",
+    "warm_grading",
+]
 
 # Built-in plugins a grading run has no use for; leaving them out also makes start-up faster.
 UNUSED_PLUGINS = ("cacheprovider", "doctest", "junitxml", "pastebin", "legacypath", "stepwise", "nose")
@@ -46,6 +59,18 @@ def _test_names(source: bytes, suite: Path) -> tuple[str, ...]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_")
     ]
     return tuple(names)
+
+
+@contextmanager
+def warm_grading(exercises: Path, solutions: Path) -> Iterator[WarmGrader | None]:
+    """A warm grading process for the runs of a session (`run_suite(warm=...)`), stopped at the
+    end; None where fork is unavailable, and then every run starts cold."""
+    grader = sandbox.start_warm(exercises, solutions)
+    try:
+        yield grader
+    finally:
+        if grader is not None:
+            grader.close()
 
 
 def new_seed() -> int:
@@ -83,8 +108,10 @@ def run_suite(
     seed: int,
     time_limit: float,
     memory_limit: int | None = None,
+    warm: WarmGrader | None = None,
 ) -> RunResult:
-    """Grade `exercises` with `suite` in the sandbox.
+    """Grade `exercises` with `suite` in the sandbox, within `time_limit` seconds of CPU time (and
+    a wall-clock guard several times larger, for code that sleeps or blocks).
 
     Every failure of the run ends in a RunResult; a learner file the tool refuses to read (a pipe,
     a link out of the workspace, a file over the size cap) raises TinygradLearnError.
@@ -102,16 +129,30 @@ def run_suite(
             exercises=exercises,
             solutions=solutions,
             stdin=(token + "\n").encode(),
-            time_limit=time_limit,
+            time_limit=wall_guard(time_limit),
+            cpu_limit=time_limit,
             memory_limit=limit,
             extra_files={suite.name: source},
             env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", SEED_ENV: str(seed)},
+            warm=warm,
         )
     except OSError as error:  # no room for the scratch folder, or Python could not start
         return could_not_start(seed, error)
     records = authentic_records(run.channel, token)
     timed_out = run.stopped is not None
-    return verdict(expected, records, seed, run.duration, run.exit_code, timed_out, time_limit, run.output, limit)
+    return verdict(
+        expected,
+        records,
+        seed,
+        run.duration,
+        run.exit_code,
+        timed_out,
+        time_limit,
+        run.output,
+        limit,
+        clock=run.clock,
+        cpu_seconds=run.cpu_seconds,
+    )
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ check, verify and watch, and the workers of graph, bench and train) with the sam
   from: variables that mention them are dropped (from PATH-like lists, only those entries), and
   start-up hooks are cleared. The tool's own package keeps its cached bytecode; bytecode of
   learner code can only land in the scratch copy.
-- A memory cap and a file-size cap (where the OS has them), its own process group, and a marker
+- A memory cap, a file-size cap and a CPU-time limit (see `sandbox_limits`), with a wall-clock
+  guard several times larger only for code that sleeps or blocks; its own session, and a marker
   in its environment: when the run ends, the group is killed and then every process that still
   carries the marker (a double fork, a new session), found through /proc on Linux.
 - The channel is read in bounded, non-blocking pieces under the parent's own deadline, so neither
@@ -22,26 +23,35 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import selectors
 import shutil
-import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from .grading import CHANNEL_ENV, EXERCISES_ENV, SOLUTIONS_ENV
 from .grading.protocol import Problem
+from .grading.warm import ENTRY as WARM_ENTRY
+from .grading.warm import WARM_FD_ENV
 from .learnerfiles import copy_exercises
+from .sandbox_limits import (
+    RUN_MARKER_ENV,
+    has_ended,
+    kill_group,
+    kill_strays,
+    limit_resources,
+    pipe_names,
+    reap,
+)
+from .sandbox_pump import Pump
+from .sandbox_warm import ForkedChild, WarmGrader
 
-OUTPUT_TAIL = 20_000
-CHANNEL_LIMIT = 4_000_000
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3
-FILE_SIZE_LIMIT = 256 * 1024**2
-READ_SIZE = 65536
 
 # The arrays in the course are small: BLAS threads only fight over the cores, most of all on a busy
 # machine, where they made the Week-4 suites several times slower.
@@ -57,8 +67,6 @@ CLEARED_ENV = (
 )
 LIST_ENV = ("PATH", "PYTHONPATH")
 """Variables that are lists of folders: only the entries that lead to a hidden folder are dropped."""
-# Every process of one run carries this, so strays that left its process group are found.
-RUN_MARKER_ENV = "TINYGRAD_LEARN_RUN"
 
 
 @dataclass(frozen=True)
@@ -93,11 +101,15 @@ class SandboxRun:
     exit_code: int
     stopped: Problem | None
     """TIMEOUT or IDLE_TIMEOUT when the parent stopped it; None when it ended by itself."""
+    clock: str | None
+    """With TIMEOUT, the limit it passed: cpu (the CPU limit) or wall (the wall-clock limit)."""
     channel: bytes
     """Everything it sent on the channel, up to CHANNEL_LIMIT bytes."""
     output: str
     """The tail of what it printed."""
     duration: float
+    cpu_seconds: float
+    """The CPU time (user + system) of the run: the child and every process it started."""
 
 
 def run_sandboxed(
@@ -107,17 +119,22 @@ def run_sandboxed(
     solutions: Path,
     stdin: bytes,
     time_limit: float,
+    cpu_limit: float | None = None,
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
     extra_files: dict[str, bytes] | None = None,
     env: dict[str, str] | None = None,
     idle_limit: float | None = None,
     on_line: Callable[[bytes], None] | None = None,
+    warm: WarmGrader | None = None,
 ) -> SandboxRun:
     """Run `python <command(scratch)>` on scratch copies of `exercises` and `solutions`.
 
     `stdin` is written to the child and closed; `on_line` receives each complete channel line as
-    it arrives. Raises TinygradLearnError when a learner file is refused, OSError when the
-    scratch folder or the process cannot be made.
+    it arrives. The run is stopped after `time_limit` seconds of wall time, or once it has used
+    `cpu_limit` seconds of CPU time, counting every process it started. Raises TinygradLearnError
+    when a learner file is refused, OSError when the scratch folder or the process cannot be made.
+    With `warm` (see `start_warm`), a `python -m pytest` run is forked from the warm process
+    instead, with the same guards; it starts cold when the warm process cannot fork it.
     """
     with tempfile.TemporaryDirectory(prefix="tinygrad-learn-", ignore_cleanup_errors=True) as folder:
         scratch = Scratch(Path(folder))
@@ -138,33 +155,96 @@ def run_sandboxed(
         child_env[CHANNEL_ENV] = str(write_fd)
         started = time.monotonic()
         try:
-            process = _start([sys.executable, *command(scratch)], scratch.work, child_env, write_fd, memory_limit)
+            arguments = command(scratch)
+            process: subprocess.Popen[bytes] | ForkedChild | None = None
+            if warm is not None and arguments[:2] == ["-m", "pytest"]:
+                process = warm.fork(arguments[2:], str(scratch.work), child_env, write_fd, memory_limit, cpu_limit)
+            if process is None:
+                started_cold = [sys.executable, *arguments]
+                process = _start(started_cold, scratch.work, child_env, write_fd, memory_limit, cpu_limit)
         except OSError:
             os.close(read_fd)
             raise
         finally:
             os.close(write_fd)
         assert process.stdout is not None
-        pipes = _pipe_names(read_fd, process.stdout.fileno())
+        pipes = pipe_names(read_fd, process.stdout.fileno())
+        exit_fd = _exit_notice(process)
         try:
             _feed(process, stdin)
-            pump = _Pump(read_fd, process, on_line)
+            ended = partial(has_ended, process)
+            if isinstance(process, ForkedChild):
+                ended = partial(_forked_run_ended, process)
+            pump = Pump(read_fd, process.stdout.fileno(), process.pid, ended, exit_fd, on_line, cpu_limit)
             stopped = pump.run(started + time_limit, idle_limit)
         except BaseException:
             # Ctrl+C stops the learner's run too, instead of leaving it to its time limit.
-            _kill_group(process)
-            _kill_strays(marker, pipes)
+            kill_group(process)
+            kill_strays((marker,), pipes)
+            if isinstance(process, ForkedChild):
+                process.grader.close()
             os.close(read_fd)
             raise
+        finally:
+            if exit_fd is not None and not isinstance(process, ForkedChild):
+                os.close(exit_fd)
         # Whatever the learner's code left running goes, then what it had sent is read to the end.
-        _kill_group(process)
-        exit_code = process.wait()
-        _kill_strays(marker, pipes)
+        cpu_seen = pump.cpu_seen
+        kill_group(process)
+        if isinstance(process, ForkedChild):
+            exit_code, cpu_waited = process.wait(), process.cpu_seconds
+            process.grader.sweep(marker, pipes)
+        else:
+            exit_code, cpu_waited = reap(process)
+            kill_strays((marker,), pipes)
         pump.drain()
         os.close(read_fd)
         assert process.stdout is not None
         process.stdout.close()
-        return SandboxRun(exit_code, stopped, pump.channel(), pump.output(), time.monotonic() - started)
+        return SandboxRun(
+            exit_code,
+            stopped,
+            pump.clock if stopped is Problem.TIMEOUT else None,
+            pump.channel(),
+            pump.output(),
+            time.monotonic() - started,
+            max(cpu_seen, cpu_waited),
+        )
+
+
+def start_warm(exercises: Path, solutions: Path, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> WarmGrader | None:
+    """Start the warm grading process `run_sandboxed(warm=...)` forks runs from; None where
+    fork is unavailable. Its environment is cleaned like a run's (its HOME and working folder lie
+    in a scratch folder of its own), it has its own session, memory cap and marker, and it
+    imports no learner code. Call `close()` on it when done."""
+    if not hasattr(os, "fork") or not hasattr(socket, "send_fds"):
+        return None
+    folder = tempfile.mkdtemp(prefix="tinygrad-learn-warm-")
+    scratch = Scratch(Path(folder))
+    scratch.work.mkdir()
+    marker = secrets.token_hex(8)
+    env = sandbox_env(scratch, hidden=(exercises.parent, solutions.parent, *_working_folder()))
+    ours, theirs = socket.socketpair()
+    env.update({RUN_MARKER_ENV: marker, WARM_FD_ENV: str(theirs.fileno()), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", WARM_ENTRY],
+            cwd=scratch.work,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),),
+            start_new_session=True,
+            preexec_fn=lambda: limit_resources(memory_limit, None),
+        )
+    except OSError:
+        ours.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    finally:
+        theirs.close()
+    return WarmGrader(process, ours, marker, folder)
 
 
 def sandbox_env(scratch: Scratch, hidden: tuple[Path, ...]) -> dict[str, str]:
@@ -210,23 +290,10 @@ def _spellings(folder: Path) -> set[Path]:
     return {path for path in spellings if path != Path(path.anchor)}
 
 
-def _limit_resources(memory_limit: int) -> None:
-    """Runs in the child before exec: caps memory and file size where the OS allows it."""
-    try:
-        import resource
-
-        for limit, value in ((resource.RLIMIT_AS, memory_limit), (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT)):
-            _, hard = resource.getrlimit(limit)
-            if hard == resource.RLIM_INFINITY or hard > value:
-                resource.setrlimit(limit, (value, hard))
-    except (ImportError, ValueError, OSError):
-        pass
-
-
 def _start(
-    command: list[str], cwd: Path, env: dict[str, str], channel_fd: int, memory_limit: int
+    command: list[str], cwd: Path, env: dict[str, str], channel_fd: int, memory_limit: int, cpu_limit: float | None
 ) -> subprocess.Popen[bytes]:
-    """Its own process group, capped memory, one channel fd passed on, output merged into one pipe."""
+    """Its own session, capped memory and CPU, one channel fd passed on, output merged into one pipe."""
     return subprocess.Popen(
         command,
         cwd=cwd,
@@ -236,151 +303,28 @@ def _start(
         stderr=subprocess.STDOUT,
         pass_fds=(channel_fd,),
         start_new_session=True,
-        preexec_fn=(lambda: _limit_resources(memory_limit)) if os.name == "posix" else None,
+        preexec_fn=(lambda: limit_resources(memory_limit, cpu_limit)) if os.name == "posix" else None,
     )
 
 
-def _feed(process: subprocess.Popen[bytes], data: bytes) -> None:
+def _exit_notice(process: subprocess.Popen[bytes] | ForkedChild) -> int | None:
+    """A file descriptor that becomes readable when the child may have ended: the warm process's
+    socket for a forked run (it reports the end), a pidfd for a started one where Linux has them."""
+    if isinstance(process, ForkedChild):
+        return process.grader.control.fileno()
+    with contextlib.suppress(AttributeError, OSError):
+        return os.pidfd_open(process.pid)
+    return None
+
+
+def _forked_run_ended(process: ForkedChild) -> bool:
+    return process.poll() is not None
+
+
+def _feed(process: subprocess.Popen[bytes] | ForkedChild, data: bytes) -> None:
     assert process.stdin is not None
     try:
         process.stdin.write(data)
         process.stdin.close()
     except (BrokenPipeError, OSError):
         pass
-
-
-class _Pump:
-    """Reads the channel and the output without ever blocking, until the child ends or a limit passes."""
-
-    def __init__(self, channel_fd: int, process: subprocess.Popen[bytes], on_line: Callable[[bytes], None] | None):
-        assert process.stdout is not None
-        self.process = process
-        self.on_line = on_line
-        self.fds = {channel_fd: "channel", process.stdout.fileno(): "output"}
-        for fd in self.fds:
-            os.set_blocking(fd, False)
-        self.channel_chunks: list[bytes] = []
-        self.channel_size = 0
-        self.partial = b""
-        self.output_chunks: list[bytes] = []
-        self.output_size = 0
-        self.last_line = time.monotonic()
-        self.exit_fd: int | None = None
-        with contextlib.suppress(AttributeError, OSError):
-            self.exit_fd = os.pidfd_open(process.pid)
-
-    def run(self, deadline: float, idle_limit: float | None) -> Problem | None:
-        selector = selectors.DefaultSelector()
-        for fd in self.fds:
-            selector.register(fd, selectors.EVENT_READ)
-        if self.exit_fd is not None:
-            selector.register(self.exit_fd, selectors.EVENT_READ)
-        try:
-            while self.process.poll() is None:
-                now = time.monotonic()
-                if now >= deadline:
-                    return Problem.TIMEOUT
-                if idle_limit is not None and now >= self.last_line + idle_limit:
-                    return Problem.IDLE_TIMEOUT
-                wait = deadline - now
-                if idle_limit is not None:
-                    wait = min(wait, self.last_line + idle_limit - now)
-                if self.exit_fd is None:
-                    wait = min(wait, 0.05)  # no exit notification here: look again soon
-                for key, _ in selector.select(max(wait, 0.0)):
-                    if key.fd != self.exit_fd and not self._read(key.fd):
-                        selector.unregister(key.fd)
-            return None
-        finally:
-            selector.close()
-            if self.exit_fd is not None:
-                os.close(self.exit_fd)
-
-    def drain(self) -> None:
-        """Read what is already in the pipes; never wait for more, nor read without end from a
-        process that escaped every kill and keeps writing."""
-        for fd in self.fds:
-            for _ in range(CHANNEL_LIMIT // READ_SIZE + 2):
-                if not self._read(fd):
-                    break
-
-    def _read(self, fd: int) -> bool:
-        """One bounded piece from `fd`; False when there is nothing more to read now."""
-        try:
-            chunk = os.read(fd, READ_SIZE)
-        except (BlockingIOError, InterruptedError):
-            return False
-        except OSError:
-            return False
-        if not chunk:
-            return False
-        if self.fds[fd] == "output":
-            self.output_chunks.append(chunk)
-            self.output_size += len(chunk)
-            while self.output_size - len(self.output_chunks[0]) >= OUTPUT_TAIL:
-                self.output_size -= len(self.output_chunks.pop(0))
-            return True
-        if self.channel_size >= CHANNEL_LIMIT:
-            return True  # read and dropped, so a flood cannot block the child on a full pipe
-        chunk = chunk[: CHANNEL_LIMIT - self.channel_size]
-        self.channel_chunks.append(chunk)
-        self.channel_size += len(chunk)
-        *lines, self.partial = (self.partial + chunk).split(b"\n")
-        for line in lines:
-            self.last_line = time.monotonic()
-            if self.on_line is not None:
-                self.on_line(line)
-        return True
-
-    def channel(self) -> bytes:
-        return b"".join(self.channel_chunks)
-
-    def output(self) -> str:
-        return b"".join(self.output_chunks).decode("utf-8", errors="replace")[-OUTPUT_TAIL:]
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    if os.name == "posix":
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-    else:
-        process.kill()
-
-
-def _pipe_names(*fds: int) -> set[str]:
-    """How /proc names these pipes in a process's fd list (`pipe:[inode]`)."""
-    return {f"pipe:[{os.fstat(fd).st_ino}]" for fd in fds}
-
-
-def _kill_strays(marker: str, pipes: set[str]) -> None:
-    """Kill what escaped the process group (a double fork, a new session): every process that
-    carries the run's marker in its environment or holds one of the run's pipes (a stray that
-    exec'd with an environment of its own still holds them).
-
-    Only where /proc lists each process's environment and files (Linux); elsewhere the group kill is all.
-    """
-    needle = f"{RUN_MARKER_ENV}={marker}".encode()
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return
-    me = os.getpid()
-    for _ in range(3):  # a stray may fork again while we look
-        found = False
-        for entry in proc.iterdir():
-            if not entry.name.isdigit() or int(entry.name) == me:
-                continue
-            if _is_stray(entry, needle, pipes):
-                with contextlib.suppress(OSError):
-                    os.kill(int(entry.name), signal.SIGKILL)
-                    found = True
-        if not found:
-            return
-
-
-def _is_stray(entry: Path, needle: bytes, pipes: set[str]) -> bool:
-    try:
-        if needle in (entry / "environ").read_bytes().split(b"\0"):
-            return True
-        return any(os.readlink(fd) in pipes for fd in (entry / "fd").iterdir())
-    except OSError:
-        return False

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .grading.protocol import Problem, Record
+from .sandbox_limits import wall_guard
+
+XCPU_SIGNAL = getattr(signal, "SIGXCPU", 24)
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,11 @@ class RunResult:
     """A run-level problem: a `Problem` value (timeout, memory, killed, crashed, collect_error,
     no_results, interrupted, tampered)."""
     problem_detail: dict[str, Any] = field(default_factory=dict)
+    """With timeout: `limit` (seconds), `clock` (cpu: the CPU limit was passed; wall: the
+    wall-clock guard, for code that sleeps or blocks) and `cpu_limit`/`wall_limit`."""
     output: str = ""
+    cpu_seconds: float = 0.0
+    """The CPU time (user + system) of the grading run, every process it started included."""
 
     @property
     def failed_tests(self) -> tuple[TestOutcome, ...]:
@@ -68,7 +75,11 @@ def verdict(
     time_limit: float,
     output: str,
     memory_limit: int,
+    *,
+    clock: str | None = None,
+    cpu_seconds: float = 0.0,
 ) -> RunResult:
+    """`time_limit` is the run's CPU limit; `clock` says which limit stopped it (cpu or wall)."""
     outcomes: dict[str, list[str]] = {name: [] for name in expected}
     failures: dict[str, dict[str, Any]] = {}
     finished = None
@@ -109,8 +120,13 @@ def verdict(
     memory = {"limit_mb": memory_limit // 2**20}
     problem: Problem | None = None
     detail: dict[str, Any] = {}
+    killed_at_limit = exit_code == -getattr(signal, "SIGKILL", 9) and cpu_seconds >= time_limit
+    cpu_spent = exit_code == -XCPU_SIGNAL or killed_at_limit
+    if cpu_spent and not timed_out:
+        # The system's own CPU limit (RLIMIT_CPU) stopped a process before the parent's check did.
+        timed_out, clock = True, "cpu"
     if timed_out:
-        problem, detail = Problem.TIMEOUT, {"limit": time_limit}
+        problem, detail = Problem.TIMEOUT, _timeout_detail(clock or "wall", time_limit)
     elif collect_failure is not None:
         problem, detail = Problem.COLLECT_ERROR, collect_failure
     elif exit_code == -getattr(signal, "SIGKILL", 9):
@@ -149,7 +165,18 @@ def verdict(
         problem=None if problem is None else problem.value,
         problem_detail=detail,
         output=output,
+        cpu_seconds=cpu_seconds,
     )
+
+
+def _timeout_detail(clock: str, cpu_limit: float) -> dict[str, Any]:
+    wall_limit = wall_guard(cpu_limit)
+    return {
+        "limit": cpu_limit if clock == "cpu" else wall_limit,
+        "clock": clock,
+        "cpu_limit": cpu_limit,
+        "wall_limit": wall_limit,
+    }
 
 
 def _is_memory_error(failure: dict[str, Any] | None) -> bool:

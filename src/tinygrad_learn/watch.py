@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .hints import HintReply
     from .manifest import Checkpoint, Course
     from .paths import Workspace
+    from .sandbox_warm import WarmGrader
     from .state import Standing
 
 POLL_INTERVAL = 0.05
@@ -275,9 +276,14 @@ def run_session(
     poll_contents: bool = False,
 ) -> None:
     """Watch `checkpoint`'s files until the learner quits (`q`, Ctrl+C or the end of input)."""
+    from .runner import warm_grading
+
     keys = open_keys()
     try:
-        _session(course, workspace, checkpoint, screen, standing, FileWatcher(contents=poll_contents), keys)
+        # Every check of the session is forked from one warm grading process: a save is answered
+        # without starting Python, pytest and numpy again.
+        with warm_grading(workspace.exercises, course.solutions) as warm:
+            _session(course, workspace, checkpoint, screen, standing, FileWatcher(contents=poll_contents), keys, warm)
     except KeyboardInterrupt:
         pass
     finally:
@@ -293,6 +299,7 @@ def _session(
     standing: Callable[[], Standing],
     watcher: FileWatcher,
     keys: KeySource,
+    warm: WarmGrader | None = None,
 ) -> None:
     from .checking import check
     from .hints import reveal
@@ -303,7 +310,7 @@ def _session(
 
     def run_check(changed: tuple[Path, ...] = ()) -> None:
         with screen.checking(checkpoint, changed, isinstance(keys, LineKeys)):
-            report = check(course, workspace, checkpoint)
+            report = check(course, workspace, checkpoint, warm=warm)
         screen.verdict(report, following(checkpoint))
 
     watcher.watch([workspace.exercises / name for name in checkpoint.files])

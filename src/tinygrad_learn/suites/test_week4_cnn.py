@@ -13,10 +13,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from tinygrad_learn.grading.arraykit import distinct_values, expect_array, expect_grad, numeric_grads, tensor_class
 from tinygrad_learn.grading.testkit import Msg, expect_type, fail, fail_with, learner, need, reference
 
-TRAIN_SECONDS = 30
 ACCURACY = 0.9
-# The fewest training images with which the reference still scores 97% or more on every seed tried.
-TRAIN_IMAGES = 600
+# With 600 images the reference fell to 88.5% on an unlucky seed; with 1000 its worst of 60 seeds
+# tried was 97%, far from the 90% it needs.
+TRAIN_IMAGES = 1000
 
 
 def cnn():
@@ -137,10 +137,11 @@ def test_conv2d_has_no_loop_over_pixels(seed):
 
     def timed(conv, tensor):
         tx, tw, tb = tensor(x), tensor(w), tensor(b)
-        start = time.perf_counter()
+        # CPU time of this process, not the wall clock: a busy machine must not fail a fast conv2d.
+        start = time.process_time()
         out = conv(tx, tw, tb, padding=1)
         out.backward(np.ones(np.shape(out.data)))
-        return time.perf_counter() - start
+        return time.process_time() - start
 
     timed(conv2d, Tensor)
     timed(ours.conv2d, ours.Tensor)
@@ -275,9 +276,7 @@ def test_a_small_cnn_learns_the_shapes(seed):
     Tensor = tensor_class()
     train_images, train_labels = make_shapes(TRAIN_IMAGES, seed)
     test_images, test_labels = make_shapes(400, seed + 1)
-    start = time.perf_counter()
     model = train_cnn(train_images.copy(), train_labels.copy(), seed=seed)
-    seconds = time.perf_counter() - start
     logits = model(Tensor(test_images))
     expect_type(logits, Tensor, "model(Tensor(images))")
     if np.shape(logits.data) != (400, 4):
@@ -296,10 +295,4 @@ def test_a_small_cnn_learns_the_shapes(seed):
                 "needs at least {needed}", ko="train_cnn(이미지 {images}장) 뒤 모델이 새 이미지 400장 중 {accuracy:을} "
                 "맞혔습니다. 적어도 {needed:는} 맞혀야 합니다"),
             accuracy=f"{accuracy:.1%}", needed=f"{ACCURACY:.0%}", images=TRAIN_IMAGES,
-        )  # fmt: skip
-    if seconds > TRAIN_SECONDS:
-        fail_with(
-            Msg(en="train_cnn took {seconds} s; it must finish within {limit} s (the course's takes a few)",
-                ko="train_cnn이 {seconds}초 걸렸습니다. {limit}초 안에 끝나야 합니다 (기준 엔진은 몇 초)"),
-            seconds=round(seconds, 1), limit=TRAIN_SECONDS,
         )  # fmt: skip

@@ -1,0 +1,139 @@
+"""The warm grading process of `watch`: the interpreter, pytest, numpy and the grading code are
+imported once, and each grading run is a fresh child forked from it.
+
+The sandbox starts this process like every other child (`sandbox.start_warm`) and then sends it
+one job per run over a Unix socket, with the run's standard input, output and channel as file
+descriptors. The forked child takes the run's guards before anything of the run is imported: a
+session of its own, the run's environment and scratch folder, its memory and CPU limits; then it
+runs pytest in-process. The learner's code and the suite are imported only in that child, so
+nothing of one run reaches the next. The pytest plugin is not imported here either: it reads the
+channel and the token when it is imported, which must happen in the child.
+
+Replies are JSON lines: `{"ready": true}` once warm, then for each job `{"pid": N}` when the child
+is forked and `{"exit_code": N, "cpu_seconds": S}` when it has ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import socket
+import sys
+from typing import Any
+
+WARM_FD_ENV = "TINYGRAD_LEARN_WARM_FD"
+ENTRY = "from tinygrad_learn.grading.warm import serve; serve()"
+"""What the sandbox runs with `python -c` to start the warm process."""
+JOB_FDS = 3
+"""Standard input, output (standard error too) and the channel of the run, in this order."""
+JOB_SIZE_LIMIT = 1_000_000
+CHILD_FAILED = 70
+
+
+def serve() -> None:
+    import importlib
+
+    import numpy  # noqa: F401  (imported to be shared by every forked run)
+    import pytest  # noqa: F401
+    from _pytest.config import default_plugins
+
+    from tinygrad_learn.grading import protocol, suitekit, testkit  # noqa: F401
+
+    for name in default_plugins:  # what pytest.main imports first
+        with contextlib.suppress(ImportError):
+            importlib.import_module(f"_pytest.{name}")
+
+    # What is imported now stays out of every forked run's garbage collections (pytest collects
+    # several times per run), and its memory stays shared with the warm process.
+    gc.collect()
+    gc.freeze()
+    control = socket.socket(fileno=int(os.environ.pop(WARM_FD_ENV)))
+    _reply(control, {"ready": True})
+    while True:
+        job, fds = _receive(control)
+        if job is None:
+            return
+        try:
+            pid = _fork_run(job, fds, control)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        _reply(control, {"pid": pid})
+        _, status, usage = os.wait4(pid, 0)
+        cpu_seconds = usage.ru_utime + usage.ru_stime
+        _reply(control, {"exit_code": os.waitstatus_to_exitcode(status), "cpu_seconds": cpu_seconds})
+
+
+def _receive(control: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
+    data, fds, _, _ = socket.recv_fds(control, JOB_SIZE_LIMIT, JOB_FDS)
+    while data and not data.endswith(b"\n") and len(data) < JOB_SIZE_LIMIT:
+        more = control.recv(JOB_SIZE_LIMIT)
+        if not more:
+            break
+        data += more
+    if not data or len(fds) != JOB_FDS:
+        for fd in fds:
+            os.close(fd)
+        return None, []
+    return json.loads(data), fds
+
+
+def _reply(control: socket.socket, message: dict[str, Any]) -> None:
+    control.sendall(json.dumps(message).encode() + b"\n")
+
+
+def _fork_run(job: dict[str, Any], fds: list[int], control: socket.socket) -> int:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = CHILD_FAILED
+    try:
+        code = _run_in_child(job, fds, control)
+    finally:
+        os._exit(code)
+
+
+def _run_in_child(job: dict[str, Any], fds: list[int], control: socket.socket) -> int:
+    """In the forked child: take the run's guards, then grade."""
+    from tinygrad_learn.grading import CHANNEL_ENV
+    from tinygrad_learn.sandbox_limits import limit_resources
+
+    os.setsid()
+    stdin_fd, output_fd, channel_fd = fds
+    os.dup2(stdin_fd, 0)
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    control.close()
+    for fd in (stdin_fd, output_fd):
+        os.close(fd)
+    os.environ.clear()
+    os.environ.update(job["env"])
+    os.environ[CHANNEL_ENV] = str(channel_fd)
+    os.chdir(job["cwd"])
+    limit_resources(int(job["memory_limit"]), job["cpu_limit"])
+    import pytest
+
+    sys.argv = ["pytest", *job["args"]]
+    code = pytest.main(list(job["args"]))
+    _end_like_an_interpreter()
+    return int(code)
+
+
+def _end_like_an_interpreter() -> None:
+    """What Python does when a program ends, which `os._exit` would skip: wait for the threads
+    that are not daemons, run the atexit functions, flush the output."""
+    import atexit
+    import threading
+
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        shutdown()
+    run_exit_functions = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_functions is not None:
+        run_exit_functions()
+    sys.stdout.flush()
+    sys.stderr.flush()

@@ -1,0 +1,138 @@
+"""The warm grader of `watch`: a run forked from the warm process gives the verdict a cold run
+gives, under the same guards, and nothing of one run reaches the next."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tinygrad_learn import checking, sandbox
+from tinygrad_learn.manifest import Course
+from tinygrad_learn.paths import Workspace
+from tinygrad_learn.runner import RunResult, run_suite
+from tinygrad_learn.sandbox_warm import WarmGrader
+
+from .test_exploits import CASES, exploit_course, exploit_workspace  # noqa: F401  (fixtures)
+from .test_exploits import test_exploit_is_a_plain_failure as exploit_is_a_plain_failure
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the warm grader needs fork")
+
+
+@pytest.fixture
+def warm(real_course: Course) -> Iterator[WarmGrader]:
+    grader = sandbox.start_warm(real_course.exercises, real_course.solutions)
+    assert grader is not None
+    yield grader
+    grader.close()
+
+
+def verdict_of(result: RunResult) -> tuple[Any, ...]:
+    tests = tuple((test.name, test.outcome, (test.failure or {}).get("key")) for test in result.tests)
+    return result.passed, result.problem, tests
+
+
+@pytest.mark.parametrize("checkpoint_id", ["step2", "week2"])
+def test_warm_and_cold_runs_give_the_same_verdicts(real_course: Course, warm: WarmGrader, checkpoint_id: str) -> None:
+    checkpoint = real_course.get(checkpoint_id)
+    for exercises in (real_course.solutions, real_course.exercises):
+        runs = [
+            run_suite(checkpoint.suite_path, exercises, real_course.solutions, seed=7, time_limit=30, warm=chosen)
+            for chosen in (warm, None)
+        ]
+        assert verdict_of(runs[0]) == verdict_of(runs[1])
+        assert runs[0].passed is (exercises == real_course.solutions)
+    assert warm.forked == 2 and warm.alive
+
+
+STATEFUL = (
+    "import json\nimport sys\n"
+    "# What a run leaves behind in modules the warm process shares, and in sys.modules.\n"
+    "LEFT_BEFORE = hasattr(json, 'left_by_learner') or 'left_by_learner' in sys.modules\n"
+    "json.left_by_learner = True\nsys.modules['left_by_learner'] = json\n"
+    "def double(x):\n    return x * (3 if LEFT_BEFORE else 2)\n"
+)
+
+
+def test_module_level_state_does_not_survive_from_one_run_to_the_next(
+    fixture_course: Course, workspace: Workspace
+) -> None:
+    (workspace.exercises / "mathy.py").write_text(STATEFUL, encoding="utf-8")
+    suite = fixture_course.get("alpha").suite_path
+    grader = sandbox.start_warm(workspace.exercises, fixture_course.solutions)
+    assert grader is not None
+    try:
+        results = [
+            run_suite(suite, workspace.exercises, fixture_course.solutions, seed=1, time_limit=10, warm=grader)
+            for _ in range(3)
+        ]
+    finally:
+        grader.close()
+    assert [result.passed for result in results] == [True, True, True]
+    assert grader.forked == 3
+
+
+def test_an_endless_loop_in_a_forked_run_meets_the_cpu_limit(fixture_course: Course, workspace: Workspace) -> None:
+    (workspace.exercises / "mathy.py").write_text("def double(x):\n    while True:\n        pass\n", "utf-8")
+    suite = fixture_course.get("alpha").suite_path
+    grader = sandbox.start_warm(workspace.exercises, fixture_course.solutions)
+    assert grader is not None
+    try:
+        result = run_suite(suite, workspace.exercises, fixture_course.solutions, seed=1, time_limit=1.5, warm=grader)
+        shutil.copy(fixture_course.solutions / "mathy.py", workspace.exercises / "mathy.py")
+        after = run_suite(suite, workspace.exercises, fixture_course.solutions, seed=1, time_limit=1.5, warm=grader)
+    finally:
+        grader.close()
+    assert result.problem == "timeout" and result.problem_detail["clock"] == "cpu" and result.cpu_seconds >= 1.5
+    assert after.passed and grader.forked == 2
+
+
+def test_a_dead_warm_process_falls_back_to_a_cold_run(fixture_course: Course, solved: Workspace) -> None:
+    suite = fixture_course.get("alpha").suite_path
+    grader = sandbox.start_warm(solved.exercises, fixture_course.solutions)
+    assert grader is not None
+    try:
+        first = run_suite(suite, solved.exercises, fixture_course.solutions, seed=1, time_limit=10, warm=grader)
+        os.killpg(grader.process.pid, signal.SIGKILL)
+        second = run_suite(suite, solved.exercises, fixture_course.solutions, seed=1, time_limit=10, warm=grader)
+    finally:
+        grader.close()
+    assert first.passed and second.passed
+    assert grader.forked == 1 and not grader.alive
+
+
+WARM_CASES = [case for case in CASES if case.split("_")[0] in {"process", "exit", "tamper", "output"}]
+
+
+@pytest.mark.parametrize("case", WARM_CASES)
+def test_the_exploit_corpus_fails_the_same_through_the_warm_grader(
+    case: str,
+    exploit_workspace: Callable[[str], Workspace],  # noqa: F811
+    exploit_course: Path,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cli: CliRunner,
+) -> None:
+    graders: list[WarmGrader] = []
+    cold_check = checking.check
+
+    def warm_check(course: Course, workspace: Workspace, checkpoint: Any, seed: int | None = None, **_: Any) -> Any:
+        if not graders:
+            grader = sandbox.start_warm(workspace.exercises, course.solutions)
+            assert grader is not None
+            graders.append(grader)
+        return cold_check(course, workspace, checkpoint, seed, warm=graders[0])
+
+    monkeypatch.setattr(checking, "check", warm_check)
+    try:
+        exploit_is_a_plain_failure(case, exploit_workspace, exploit_course, tmp_path, monkeypatch, cli)
+    finally:
+        for grader in graders:
+            grader.close()
+    assert [grader.forked for grader in graders] == [1]
