@@ -53,7 +53,7 @@ def show_report(term: Terminal, report: CheckReport, verbose: bool = False) -> N
                 term.say("check.next", "cyan", id=report.next_checkpoint.id)
         return
     _failed_summary(term, report)
-    _failures(term, result, report.checkpoint.suite_path.name)
+    _failures(term, report, verbose)
     term.line()
     if report.unmet_requirements:
         term.note("check.unmet", id=checkpoint.id, requires=", ".join(report.unmet_requirements))
@@ -62,14 +62,47 @@ def show_report(term: Terminal, report: CheckReport, verbose: bool = False) -> N
 
 
 def show_summary(term: Terminal, reports: list[CheckReport]) -> None:
-    """`check --all`: one line per checkpoint, then the count."""
+    """`check --all`: one line per checkpoint (a failed one with its first reason), then the count."""
     for report in reports:
         passed = report.result.passed
         term.line(
             f"{term.symbols['passed' if passed else 'failed']} {report.checkpoint.id}", "green" if passed else "red"
         )
+        if not passed:
+            term.line(f"  {first_reason(term, report)}", "red")
     term.line()
     term.say("check.summary_all", "bold", passed=sum(report.result.passed for report in reports), total=len(reports))
+
+
+def show_rechecks(term: Terminal, reports: tuple[CheckReport, ...]) -> None:
+    """The earlier checkpoints re-checked after a check: one line each, a regression with its reason."""
+    for report in reports:
+        checkpoint_id = report.checkpoint.id
+        if report.result.passed:
+            term.line(f"{term.symbols['passed']} " + term.t("recheck.still_passes", id=checkpoint_id), "dim")
+        else:
+            term.line(f"{term.symbols['failed']} " + term.t("verify.regressed", id=checkpoint_id), "bold red")
+            term.line(f"  {first_reason(term, report)}", "red")
+
+
+def first_reason(term: Terminal, report: CheckReport) -> str:
+    """Why a checkpoint failed, in one line: the run's problem, or its first failed check and why."""
+    result = report.result
+    if result.problem is not None:
+        return _one_line(problem_text(term, result))
+    failed = result.failed_tests
+    if not failed:
+        return term.t("check.problem_failed", id=report.checkpoint.id)
+    test = failed[0]
+    title = visible(check_title(report.checkpoint.suite_path.name, test.name, term.language))
+    reason = describe(term, test).renderables[0]
+    text = reason.plain if isinstance(reason, Text) else ""
+    return _one_line(f"{title}: {text}" if text else title)
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    line = text.strip().split("\n", 1)[0]
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 @contextlib.contextmanager
@@ -112,7 +145,8 @@ def _failed_summary(term: Terminal, report: CheckReport) -> None:
         term.line(problem_text(term, result), "red")
 
 
-def _failures(term: Terminal, result: RunResult, suite: str) -> None:
+def _failures(term: Terminal, report: CheckReport, verbose: bool) -> None:
+    result, suite = report.result, report.checkpoint.suite_path.name
     failed = list(result.failed_tests)
     if result.problem is not None:
         # After a run-level problem, only tests that reported something real are worth showing.
@@ -121,15 +155,16 @@ def _failures(term: Terminal, result: RunResult, suite: str) -> None:
     groups: dict[str, list[TestOutcome]] = {}
     for test in failed:
         groups.setdefault(json.dumps([test.outcome, test.failure], sort_keys=True, default=str), []).append(test)
-    for tests in list(groups.values())[:MAX_FAILURES_SHOWN]:
+    shown = len(groups) if verbose else MAX_FAILURES_SHOWN
+    for tests in list(groups.values())[:shown]:
         names = ", ".join(visible(check_title(suite, test.name, term.language)) for test in tests)
         term.line()
         term.line(f"{term.symbols['failed']} {names}", "bold")
         term.indented(describe(term, tests[0]))
-    hidden = sum(len(tests) for tests in list(groups.values())[MAX_FAILURES_SHOWN:])
+    hidden = sum(len(tests) for tests in list(groups.values())[shown:])
     if hidden:
         term.line()
-        term.say("check.more_failures", "dim", count=hidden)
+        term.say("check.more_failures", "dim", count=hidden, id=report.checkpoint.id)
 
 
 def describe(term: Terminal, test: TestOutcome) -> Group:

@@ -58,7 +58,7 @@ class Session:
         snapshot = ProgressStore(workspace).read()
         if snapshot.moved_aside is not None:
             self.terminal.moved_aside(snapshot.moved_aside)
-        return standing(self.course, snapshot, workspace.exercises)
+        return standing(self.course, snapshot)
 
 
 def welcome(session: Session) -> int:
@@ -114,14 +114,36 @@ def check(
             session.terminal.note("check.all_passed_already")
             return EXIT_PASSED
         targets = [chosen]
-    if len(targets) == 1:
-        reports = [checking.check(session.course, workspace, targets[0], seed)]
-    else:
+    if len(targets) > 1:
         from . import checking_view
 
         with checking_view.running(session.terminal, "check.running", "check.running_all") as started:
             reports = checking.check_many(session.course, workspace, targets, seed, started)
-    return _show_checks(session, reports, verbose, json_output)
+        return _show_checks(session, reports, verbose, json_output)
+    report = checking.check(session.course, workspace, targets[0], seed)
+    exit_code = _show_checks(session, [report], verbose, json_output)
+    if json_output or exit_code == EXIT_USAGE:
+        return exit_code
+    return _recheck_earlier(session, workspace, targets[0], exit_code)
+
+
+def _recheck_earlier(session: Session, workspace: Workspace, graded: Checkpoint, exit_code: int) -> int:
+    """After the verdict is shown: re-check the earlier passes the graded files may have broken,
+    so a regression shows in `progress` without a `verify`. Ctrl+C skips the rest."""
+    from . import checking, checking_view
+
+    targets = checking.checkpoints_to_recheck(session.course, workspace, graded)
+    if not targets:
+        return exit_code
+    term = session.terminal
+    term.line()
+    try:
+        with term.busy("recheck.running", ids=", ".join(checkpoint.id for checkpoint in targets)):
+            reports = checking.recheck_earlier(session.course, workspace, targets)
+    except KeyboardInterrupt:
+        return exit_code
+    checking_view.show_rechecks(term, reports)
+    return exit_code if all(report.result.passed for report in reports) else EXIT_FAILED
 
 
 def _show_checks(session: Session, reports: list[CheckReport], verbose: bool, json_output: bool) -> int:

@@ -52,7 +52,7 @@ def checkpoint_list(term: Terminal, standing: Standing) -> None:
     current, language = standing.current, term.language
     for number, status in enumerate(standing.statuses, start=1):
         checkpoint = status.checkpoint
-        label = _status_label(term, status.state, status.stale)
+        label = _status_label(term, status.state, status.stale, status.regressed)
         if current is not None and checkpoint.id == current.id:
             label.append(f"  {term.symbols['current']} {term.t('status.current')}", style="bold cyan")
         if status.entry.peeked:
@@ -81,6 +81,9 @@ def progress(term: Terminal, standing: Standing) -> None:
     stale = [status.checkpoint.id for status in standing.statuses if status.stale]
     if stale:
         term.note("standing.stale_note", ids=", ".join(stale))
+    regressed = [status.checkpoint.id for status in standing.statuses if status.regressed]
+    if regressed:
+        term.note("standing.regressed_note", ids=", ".join(regressed))
 
 
 def lesson(term: Terminal, checkpoint: Checkpoint, text: str) -> None:
@@ -106,9 +109,10 @@ def initialized(term: Terminal, made: InitResult, carried_from: Path | None) -> 
     term.say("init.next", "cyan", path=display_path(made.workspace.root))
 
 
-def _status_label(term: Terminal, state: str, stale: bool) -> Text:
+def _status_label(term: Terminal, state: str, stale: bool, regressed: bool) -> Text:
     styles = {"passed": "green", "failed": "red", "not_started": "dim"}
-    label = Text(f"{term.symbols[state]} {term.t('status.' + state)}", style=styles[state])
+    wording = "status.regressed" if regressed else f"status.{state}"
+    label = Text(f"{term.symbols[state]} {term.t(wording)}", style="bold red" if regressed else styles[state])
     if stale:
         label.append(f"  {term.symbols['stale']} {term.t('status.stale')}", style="yellow")
     return label
