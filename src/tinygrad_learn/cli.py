@@ -54,6 +54,7 @@ _HELP_KEYS = {
     "check_all": "all",
     "all_levels": "all_hints",
     "json_output": "json",
+    "open_editor": "open",
     "checkpoint": "arg_checkpoint",
     "directory": "arg_dir",
     "carry_from": "init_from",
@@ -149,8 +150,9 @@ def check_command(
     seed: int | None = typer.Option(None, "--seed", min=0),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
     json_output: bool = typer.Option(False, "--json"),
+    open_editor: bool = typer.Option(False, "--open"),
 ) -> None:
-    _done(commands.check(_session(ctx), checkpoint, check_all, seed, verbose, json_output))
+    _done(commands.check(_session(ctx), checkpoint, check_all, seed, verbose, json_output, open_editor))
 
 
 @app.command("progress")
@@ -164,8 +166,9 @@ def hint_command(
     checkpoint: str | None = typer.Argument(None, metavar="[CHECKPOINT]"),
     level: int | None = typer.Option(None, "--level", "-l"),
     all_levels: bool = typer.Option(False, "--all"),
+    open_editor: bool = typer.Option(False, "--open"),
 ) -> None:
-    _done(commands.hint(_session(ctx), checkpoint, level, all_levels))
+    _done(commands.hint(_session(ctx), checkpoint, level, all_levels, open_editor))
 
 
 @app.command("init")

@@ -19,6 +19,7 @@ from .terminal import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, Terminal, preload, p
 
 if TYPE_CHECKING:
     from .checking import CheckReport
+    from .places import Place
     from .state import Standing
 
 
@@ -100,7 +101,13 @@ def show(session: Session, checkpoint: str | None) -> int:
 
 
 def check(
-    session: Session, checkpoint: str | None, every: bool, seed: int | None, verbose: bool, json_output: bool
+    session: Session,
+    checkpoint: str | None,
+    every: bool,
+    seed: int | None,
+    verbose: bool,
+    json_output: bool,
+    open_editor: bool = False,
 ) -> int:
     from . import checking
 
@@ -124,7 +131,22 @@ def check(
     exit_code = _show_checks(session, [report], verbose, json_output)
     if json_output or exit_code == EXIT_USAGE:
         return exit_code
+    if open_editor and not report.result.passed:
+        from .places import failing_place
+
+        _open_editor(session, failing_place(workspace, report))
     return _recheck_earlier(session, workspace, targets[0], exit_code)
+
+
+def _open_editor(session: Session, place: Place) -> None:
+    """Open the learner's editor at `place`; a missing editor is said, and changes no exit code."""
+    from .editor import open_in_editor
+    from .errors import TinygradLearnError
+
+    try:
+        open_in_editor(place.path, place.line)
+    except TinygradLearnError as error:
+        session.terminal.error(error)
 
 
 def _recheck_earlier(session: Session, workspace: Workspace, graded: Checkpoint, exit_code: int) -> int:
@@ -165,7 +187,7 @@ def _show_checks(session: Session, reports: list[CheckReport], verbose: bool, js
     return EXIT_PASSED if all(report.result.passed for report in reports) else EXIT_FAILED
 
 
-def hint(session: Session, checkpoint: str | None, level: int | None, every: bool) -> int:
+def hint(session: Session, checkpoint: str | None, level: int | None, every: bool, open_editor: bool = False) -> int:
     from . import hints, hints_view
 
     workspace = session.workspace()
@@ -174,6 +196,10 @@ def hint(session: Session, checkpoint: str | None, level: int | None, every: boo
         session.terminal.note("check.all_passed_already")
         return EXIT_PASSED
     hints_view.hints(session.terminal, hints.reveal(workspace, chosen, level, every))
+    if open_editor:
+        from .places import work_place
+
+        _open_editor(session, work_place(workspace, chosen))
     return EXIT_PASSED
 
 
@@ -201,7 +227,7 @@ def watch(session: Session, checkpoint: str | None, poll_contents: bool) -> int:
     if chosen is None:
         session.terminal.note("watch.all_passed")
         return EXIT_PASSED
-    screen = watch_view.WatchScreen(session.terminal, workspace.root)
+    screen = watch_view.WatchScreen(session.terminal, workspace.root, lambda: session.standing(workspace))
     watch.run_session(
         session.course, workspace, chosen, screen, lambda: session.standing(workspace), poll_contents=poll_contents
     )
@@ -229,13 +255,15 @@ def graph(session: Session, expression: str, at: str | None, image_format: str |
 
 
 def journal(session: Session, edit: bool) -> int:
-    from . import journal, journal_view
+    from . import editor, journal, journal_view
 
     workspace = session.workspace()
-    entry = journal.add_entry(workspace, session.standing(workspace).current, session.language)
+    if edit:
+        editor.editor_command(workspace.journal_dir)  # no editor: said before anything is written
+    entry = journal.todays_page(workspace, session.standing(workspace).current, session.language)
     journal_view.written(session.terminal, entry)
     if edit:
-        journal.open_in_editor(entry.path)
+        editor.open_in_editor(entry.path)
     return EXIT_PASSED
 
 
