@@ -101,9 +101,9 @@ def starts_processes(path: Path) -> bool:
             return True
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PROCESS_STARTERS:
             return True
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os":
-            if node.attr in PROCESS_FUNCTIONS or node.attr.startswith(("exec", "spawn")):
-                return True
+        on_os = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os"
+        if on_os and (node.attr in PROCESS_FUNCTIONS or node.attr.startswith(("exec", "spawn"))):  # type: ignore[attr-defined]
+            return True
     return False
 
 
