@@ -46,7 +46,7 @@ def show_report(term: Terminal, report: CheckReport, verbose: bool = False) -> N
             term.line(
                 f"{term.symbols['medal']} " + term.t("check.medal", name=name, description=description), "bold yellow"
             )
-        if report.outcome is Outcome.NEWLY_PASSED:
+        if report.outcome is Outcome.NEWLY_PASSED and report.save_error is None:
             if report.next_checkpoint is None:
                 term.say("check.done", "bold green")
             else:
@@ -196,6 +196,8 @@ def learner_error(term: Terminal, error: dict[str, Any]) -> Group:
     kind, message = visible(error.get("type", "Exception")), visible(error.get("message", ""))
     if kind == "NotImplementedError":
         text = term.t("failure.not_implemented", message=message)
+    elif kind in {"ModuleNotFoundError", "ImportError"} and "'exercises" in message:
+        text = term.t("failure.exercises_import", message=message)
     elif kind == "RecursionError":
         text = term.t("failure.recursion")
     elif kind == "TypeError" and "unhashable" in message:

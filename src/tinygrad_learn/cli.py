@@ -18,7 +18,9 @@ from typer.core import TyperGroup
 from . import __version__, click_korean, commands
 from .commands import Session
 from .i18n import LANGUAGES, Translator, resolve_language
-from .terminal import error_boundary
+from .terminal import error_boundary, visible
+
+ARGUMENT_LIMIT = 4096
 
 
 def _language_from_args(args: Sequence[str]) -> str:
@@ -75,7 +77,13 @@ class _Group(TyperGroup):
         # No file name or value can hold a NUL; refused here, before any path is touched.
         for arg in args:
             if "\0" in arg:
-                raise click.UsageError(t("integrity.nul_argument", argument=arg.replace("\0", "\\0")), ctx)
+                raise click.UsageError(t("integrity.nul_argument", argument=arg.replace("\0", "\\0")[:80]), ctx)
+            # Nothing the tool takes is this long (a path stops at 4096 bytes); refused before any
+            # message could echo it back whole.
+            if len(arg) > ARGUMENT_LIMIT:
+                raise click.UsageError(
+                    t("integrity.long_argument", start=visible(arg[:40]), length=len(arg), limit=ARGUMENT_LIMIT), ctx
+                )
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:

@@ -92,7 +92,8 @@ def standing(session: Session, json_output: bool, with_medals: bool) -> int:
 def show(session: Session, checkpoint: str | None) -> int:
     from . import course_view
 
-    chosen = session.checkpoint_or_current(checkpoint, session.workspace())
+    # A named lesson needs no workspace: it can be read before `init`.
+    chosen = session.course.get(checkpoint) if checkpoint else session.checkpoint_or_current(None, session.workspace())
     if chosen is None:
         session.terminal.note("check.all_passed_already")
         return EXIT_PASSED
@@ -121,6 +122,7 @@ def check(
             session.terminal.note("check.all_passed_already")
             return EXIT_PASSED
         targets = [chosen]
+    _require_exercise_files(workspace, targets)
     if len(targets) > 1:
         from . import checking_view
 
@@ -149,6 +151,16 @@ def _open_editor(session: Session, place: Place) -> None:
         session.terminal.error(error)
 
 
+def _require_exercise_files(workspace: Workspace, targets: list[Checkpoint]) -> None:
+    """A deleted exercise file is a setup problem with a fix, not a failed check."""
+    from .errors import TinygradLearnError
+
+    for checkpoint in targets:
+        for name in checkpoint.files:
+            if not (workspace.exercises / name).is_file():
+                raise TinygradLearnError("check.missing_file", file=f"exercises/{name}", id=checkpoint.id)
+
+
 def _recheck_earlier(session: Session, workspace: Workspace, graded: Checkpoint, exit_code: int) -> int:
     """After the verdict is shown: re-check the earlier passes the graded files may have broken,
     so a regression shows in `progress` without a `verify`. Ctrl+C skips the rest."""
@@ -174,15 +186,20 @@ def _show_checks(session: Session, reports: list[CheckReport], verbose: bool, js
     term = session.terminal
     for report in reports:
         term.moved_aside(report.moved_aside)
+    save_errors = [report.save_error for report in reports if report.save_error is not None]
+    if save_errors and not json_output:
+        # First, so a verdict is never read as kept when it was not.
+        term.error(save_errors[0])
+        term.note("progress.not_kept")
     if json_output:
         print_json(report_json.check_json(reports))
     elif len(reports) == 1:
         checking_view.show_report(term, reports[0], verbose)
     else:
         checking_view.show_summary(term, reports)
-    save_errors = [report.save_error for report in reports if report.save_error is not None]
     if save_errors:
-        term.error(save_errors[0])
+        if json_output:
+            term.error(save_errors[0])
         return EXIT_USAGE
     return EXIT_PASSED if all(report.result.passed for report in reports) else EXIT_FAILED
 
@@ -195,7 +212,10 @@ def hint(session: Session, checkpoint: str | None, level: int | None, every: boo
     if chosen is None:
         session.terminal.note("check.all_passed_already")
         return EXIT_PASSED
-    hints_view.hints(session.terminal, hints.reveal(workspace, chosen, level, every))
+    reply = hints.reveal(workspace, chosen, level, every)
+    if reply.save_error is not None:
+        session.terminal.error(reply.save_error)
+    hints_view.hints(session.terminal, reply)
     if open_editor:
         from .places import work_place
 
@@ -289,7 +309,8 @@ def doctor(session: Session) -> int:
 
     report = doctor.examine(session.workspace_option)
     doctor_view.show(session.terminal, report)
-    return EXIT_PASSED if report.healthy else EXIT_FAILED
+    # Whatever doctor finds missing is a setup problem, not a failed check.
+    return EXIT_PASSED if report.healthy else EXIT_USAGE
 
 
 def verify(session: Session, seed: int | None, json_output: bool) -> int:

@@ -97,9 +97,37 @@ def lesson(term: Terminal, checkpoint: Checkpoint, text: str) -> None:
     term.out.print(Panel(Group(header, Text("\n".join(details), style="dim")), expand=False))
     from rich.markdown import Markdown  # slow to import: only when a lesson is drawn
 
-    term.out.print(Markdown(text))
+    for kind, part in lesson_parts(text):
+        if kind == "code":
+            # Never wrapped by us: a terminal's own soft wrap copies back as one line, so a pasted
+            # snippet runs as written (a hard break would split it, or indent its second half).
+            term.line()
+            term.out.print(term.text(part, "cyan"), soft_wrap=True)
+            term.line()
+        else:
+            term.out.print(Markdown(part))
     term.line()
     term.say("show.check_with", "cyan", id=checkpoint.id)
+
+
+def lesson_parts(text: str) -> list[tuple[str, str]]:
+    """The lesson split into ("markdown", text) and ("code", code) parts, in order: each code
+    block (fenced or indented) as its code alone."""
+    from markdown_it import MarkdownIt
+
+    lines = text.splitlines()
+    parts: list[tuple[str, str]] = []
+    taken = 0
+    for token in MarkdownIt().parse(text):
+        if token.type in {"fence", "code_block"} and token.map and token.level == 0:
+            start, end = token.map
+            if start > taken:
+                parts.append(("markdown", "\n".join(lines[taken:start])))
+            parts.append(("code", token.content.rstrip("\n")))
+            taken = end
+    if taken < len(lines):
+        parts.append(("markdown", "\n".join(lines[taken:])))
+    return [(kind, part) for kind, part in parts if part.strip()]
 
 
 def initialized(term: Terminal, made: InitResult, carried_from: Path | None) -> None:
