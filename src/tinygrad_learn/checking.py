@@ -127,14 +127,16 @@ def locate_backward(result: RunResult, checkpoint: Checkpoint, exercises: Path) 
 
 
 def checkpoints_to_recheck(course: Course, workspace: Workspace, graded: Checkpoint) -> tuple[Checkpoint, ...]:
-    """The earlier checkpoints that passed, share a file with `graded` and whose files changed
-    since they were last graded: the ones a later edit may have broken."""
+    """The earlier checkpoints that passed (or passed once and then failed again), share a file
+    with `graded` and whose files changed since they were last graded: the ones a later edit may
+    have broken, or mended."""
     store = ProgressStore(workspace).read()
     shared = set(graded.files)
     found = []
     for checkpoint in course.checkpoints[: course.checkpoints.index(graded)]:
         entry = store.entry(checkpoint.id)
-        touched = entry.passed and shared & set(checkpoint.files)
+        ever_passed = entry.passed or entry.first_passed is not None
+        touched = ever_passed and shared & set(checkpoint.files)
         if touched and entry.files_hash != files_hash(workspace.exercises, checkpoint.files):
             found.append(checkpoint)
     return tuple(found)
