@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tinygrad_learn.manifest import Course
 from tinygrad_learn.paths import Workspace
 from tinygrad_learn.progress import ProgressStore
+from tinygrad_learn.workspace import init_workspace
 
 from .conftest import FIXTURE_COURSE, run_cli
 
@@ -133,9 +135,9 @@ def test_doctor_outside_a_workspace_is_a_setup_error(cli: CliRunner, fixture_cou
 MARKDOWN_BLOCK_START = re.compile(r"^\s*([-+*]|\d+[.)]|#{1,6})(\s|$)")
 
 
-def test_no_hint_starts_like_a_markdown_list_or_heading(real_course: object) -> None:
+def test_no_hint_starts_like_a_markdown_list_or_heading(real_course: Course) -> None:
     """A hint drawn as Markdown would lose such a start (`+ ...` became a bullet)."""
-    for checkpoint in real_course.checkpoints:  # type: ignore[attr-defined]
+    for checkpoint in real_course.checkpoints:
         for level, hint in enumerate(checkpoint.hints, start=1):
             for language in ("en", "ko"):
                 text = hint.get(language)
@@ -146,3 +148,36 @@ def test_the_marker_check_sees_a_bullet() -> None:
     assert MARKDOWN_BLOCK_START.match("+ 로 만든 Value는")
     assert MARKDOWN_BLOCK_START.match("## Heading") and MARKDOWN_BLOCK_START.match("1. first")
     assert not MARKDOWN_BLOCK_START.match("`+`로 만든 Value는")
+
+
+def test_an_unknown_language_warns_once_and_names_the_languages(
+    cli: CliRunner, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TINYGRAD_LEARN_LANG", "xx")
+    result = run_cli(cli, "list")
+    assert result.exit_code == 0
+    warning = "TINYGRAD_LEARN_LANG=xx is not a language tinygrad-learn speaks, so it uses en."
+    assert flat(result.output).count(warning) == 1 and "The languages there are: en, ko." in flat(result.output)
+    assert "Checkpoints" in result.output
+    # --lang settles the question: nothing to warn about.
+    assert "TINYGRAD_LEARN_LANG" not in run_cli(cli, "--lang", "ko", "list").output
+
+
+def test_a_known_language_or_a_locale_warns_nothing(
+    cli: CliRunner, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANG", "xx_YY.UTF-8")
+    monkeypatch.setenv("TINYGRAD_LEARN_LANG", "ko_KR")
+    assert "TINYGRAD_LEARN_LANG" not in run_cli(cli, "list").output
+
+
+@pytest.mark.parametrize("width", ["60", "80"])
+def test_the_korean_progress_table_cuts_no_title(
+    cli: CliRunner, real_course: Course, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, width: str
+) -> None:
+    monkeypatch.chdir(init_workspace(real_course, tmp_path / "ws").root)
+    monkeypatch.setenv("TINYGRAD_LEARN_WIDTH", width)
+    result = run_cli(cli, "--lang", "ko", "progress")
+    assert result.exit_code == 0
+    assert "…" not in result.output
+    assert "그래디언트" in result.output  # week1's "사칙연산과 그래디언트 검사", cut before

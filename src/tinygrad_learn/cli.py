@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 
 from . import __version__, click_korean, commands
 from .commands import Session
-from .i18n import LANGUAGES, Translator, resolve_language
+from .i18n import LANGUAGES, Translator, resolve_language, unsupported_requested_language
 from .terminal import error_boundary, visible
 
 ARGUMENT_LIMIT = 4096
@@ -32,6 +32,10 @@ def _language_from_args(args: Sequence[str]) -> str:
         elif arg.startswith("--lang="):
             requested = arg.split("=", 1)[1]
     return resolve_language(requested)
+
+
+def _language_option_given(args: Sequence[str]) -> bool:
+    return any(arg == "--lang" or arg.startswith("--lang=") for arg in args)
 
 
 def _translate_help(command: click.Command, t: Translator, ctx: click.Context, name: str = "app") -> None:
@@ -74,6 +78,17 @@ class _Group(TyperGroup):
         click_korean.install(language)
         t = Translator(language)
         _translate_help(self, t, ctx)
+        unsupported = unsupported_requested_language()
+        if unsupported is not None and not _language_option_given(args):
+            click.echo(
+                t(
+                    "app.unknown_language",
+                    value=visible(unsupported[:40]),
+                    used=language,
+                    languages=", ".join(LANGUAGES),
+                ),
+                err=True,
+            )
         # No file name or value can hold a NUL; refused here, before any path is touched.
         for arg in args:
             if "\0" in arg:

@@ -49,6 +49,10 @@ def no_workspace(term: Terminal, why: TinygradLearnError) -> None:
 def checkpoint_list(term: Terminal, standing: Standing) -> None:
     keys = ("col_number", "col_id", "col_stage", "col_title", "col_status")
     table = term.table(term.t("list.title"), tuple((term.t(f"list.{key}"), "left") for key in keys))
+    # An id or a title wraps onto more lines, never cut: Rich's word wrap can leave a wide-character
+    # word (Korean) cut with an ellipsis, while folding keeps every character.
+    for key in ("col_id", "col_title"):
+        table.columns[keys.index(key)].overflow = "fold"
     current, language = standing.current, term.language
     for number, status in enumerate(standing.statuses, start=1):
         checkpoint = status.checkpoint
@@ -67,6 +71,8 @@ def progress(term: Terminal, standing: Standing) -> None:
     term.line()
     columns = ((term.t("standing.col_medal"), "left"), (term.t("standing.col_status"), "left"))
     table = term.table(term.t("standing.medals"), columns)
+    for column in table.columns:
+        column.overflow = "fold"
     for status in standing.medals:
         name = Text(f"{term.symbols['medal']} {status.medal.name.get(term.language)}", style="bold")
         name.append(f"  {status.medal.description.get(term.language)}", style="dim")
