@@ -226,7 +226,7 @@ def where_lines(term: Terminal, where: Any) -> list[Text]:
 
 
 def _grad_table(term: Terminal, params: dict[str, Any]) -> Group:
-    columns = tuple(
+    columns = (("", "left"),) + tuple(
         (term.t(f"failure.{key}"), "left" if key == "col_name" else "right")
         for key in ("col_name", "col_autograd", "col_numeric", "col_diff")
     )
@@ -235,13 +235,20 @@ def _grad_table(term: Terminal, params: dict[str, Any]) -> Group:
         diff = row.get("diff")
         diff_text = f"{diff:.3g}" if isinstance(diff, (int, float)) else visible(diff)
         cells = [Text(visible(row.get(name))) for name in ("name", "autograd", "numeric")]
-        table.add_row(*cells, Text(diff_text), style="red" if row.get("wrong") else "")
+        mark = Text(term.symbols["failed"] if row.get("wrong") else "")
+        table.add_row(mark, *cells, Text(diff_text), style="red" if row.get("wrong") else "")
+    source = str(params.get("expected_from") or "unknown")
+    if f"failure.expected_from.{source}" not in catalogue("en"):
+        source = "unknown"
+    legend = term.t("failure.grad_legend", source=term.t(f"failure.expected_from.{source}"))
+    if not term.unicode:
+        legend = legend.replace("✗", term.symbols["failed"])
     head = Text(term.t("failure.grad_mismatch", expr=visible(params.get("expr", ""))))
     places = [Text(term.t("diagnostics.backward_at"), style="bold")] if params.get("backward_at") else []
     for place in params.get("backward_at") or []:
         where = f"  {place.get('file')}:{place.get('line')} {place.get('name')}"
         places.append(Text(visible(where), style="cyan"))
-    return Group(head, *_context(term, {"given": params.get("given")}), table, *places)
+    return Group(head, *_context(term, {"given": params.get("given")}), table, Text(legend, style="dim"), *places)
 
 
 def _context(term: Terminal, params: dict[str, Any]) -> list[Text]:
