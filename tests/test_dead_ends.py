@@ -181,3 +181,15 @@ def test_the_korean_progress_table_cuts_no_title(
     assert result.exit_code == 0
     assert "…" not in result.output
     assert "그래디언트" in result.output  # week1's "사칙연산과 그래디언트 검사", cut before
+
+
+def test_a_file_reference_is_a_link_on_a_terminal(
+    cli: CliRunner, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    result = run_cli(cli, "check", "alpha")
+    uri = (workspace.exercises / "mathy.py").resolve().as_uri()
+    assert "\x1b]8;id=" in result.output and f";{uri}\x1b\\" in result.output
+    # Captured output (no terminal) has no escape codes at all.
+    monkeypatch.delenv("FORCE_COLOR")
+    assert "\x1b" not in run_cli(cli, "check", "alpha").output

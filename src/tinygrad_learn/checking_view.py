@@ -217,7 +217,8 @@ def where_lines(term: Terminal, where: Any) -> list[Text]:
     """`at exercises/engine.py:12`, the learner's line, and a caret under the column when known."""
     if not isinstance(where, dict):
         return []
-    lines = [Text(term.t("failure.at", file=visible(where.get("file")), line=where.get("line")), style="cyan")]
+    at = Text(term.t("failure.at", file=visible(where.get("file")), line=where.get("line")), style="cyan")
+    lines = [term.file_link(at, where.get("file"))]
     if where.get("code"):
         lines.append(Text(f"    {visible(where['code'])}", style="dim"))
         if isinstance(where.get("column"), int):
@@ -247,7 +248,7 @@ def _grad_table(term: Terminal, params: dict[str, Any]) -> Group:
     places = [Text(term.t("diagnostics.backward_at"), style="bold")] if params.get("backward_at") else []
     for place in params.get("backward_at") or []:
         where = f"  {place.get('file')}:{place.get('line')} {place.get('name')}"
-        places.append(Text(visible(where), style="cyan"))
+        places.append(term.file_link(Text(visible(where), style="cyan"), place.get("file")))
     return Group(head, *_context(term, {"given": params.get("given")}), table, Text(legend, style="dim"), *places)
 
 

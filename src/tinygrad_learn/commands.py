@@ -31,11 +31,14 @@ class Session:
     workspace_option: Path | None
     _terminal: Terminal | None = None
     _course: Course | None = None
+    _workspace_root: Path | None = None
+    """Set once the workspace is found: the terminal links the learner's files into it."""
 
     @property
     def terminal(self) -> Terminal:
         if self._terminal is None:
             self._terminal = Terminal(self.language)
+            self._terminal.workspace_root = self._workspace_root
         return self._terminal
 
     @property
@@ -45,7 +48,11 @@ class Session:
         return self._course
 
     def workspace(self) -> Workspace:
-        return find_workspace(self.workspace_option)
+        found = find_workspace(self.workspace_option)
+        self._workspace_root = found.root
+        if self._terminal is not None:
+            self._terminal.workspace_root = found.root
+        return found
 
     def checkpoint_or_current(self, spelling: str | None, workspace: Workspace) -> Checkpoint | None:
         if spelling is not None:
