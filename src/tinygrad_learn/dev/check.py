@@ -23,9 +23,11 @@ from pathlib import Path
 
 from ..errors import TinygradLearnError
 from ..i18n import LANGUAGES
+from ..korean_lint import lint
 from ..manifest import Checkpoint, Course, load_course
 from ..paths import MANIFEST_NAME
 from ..runner import RunResult, expected_tests, new_seed, run_suite
+from ..stubs import LOCK_NAME, lock_text
 from . import PLACEHOLDER
 
 HEADROOM = 3.0
@@ -44,6 +46,8 @@ class Problem(enum.Enum):
     STUB_PASSES = "stub_passes"
     SOLUTION_FAILS = "solution_fails"
     TIME_HEADROOM = "time_headroom"
+    STUB_LOCK = "stub_lock"
+    KOREAN = "korean"
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,7 @@ def check_course(root: Path, *, seed: int | None = None, measure: Measure | None
         params = {name: str(value) for name, value in error.params.items()}
         finding = Finding(Problem.MANIFEST, None, MANIFEST_NAME, {"key": error.key, **params})
         return CourseReport(root, (finding,), (), clock, 0, chosen_seed)
-    findings = [*_text_findings(course), *_file_findings(course), *_suite_findings(course)]
+    findings = [*_text_findings(course), *_korean_findings(course), *_file_findings(course), *_suite_findings(course)]
     run_findings, timings = _run_findings(course, chosen_seed, measure)
     findings.extend(run_findings)
     return CourseReport(root, tuple(findings), tuple(timings), clock, len(course.checkpoints), chosen_seed)
@@ -158,6 +162,14 @@ def _placeholder(checkpoint: Checkpoint, file: str, where: str) -> Finding:
     return Finding(Problem.PLACEHOLDER, checkpoint.id, file, {"where": where, "marker": PLACEHOLDER})
 
 
+def _korean_findings(course: Course) -> list[Finding]:
+    """Korean as a native speaker writes it (korean_lint): particles, templates, the glossary."""
+    return [
+        Finding(Problem.KOREAN, None, finding.source, {"kind": finding.kind, "excerpt": finding.excerpt})
+        for finding in lint(course.root)
+    ]
+
+
 def _python_files(folder: Path) -> set[str]:
     return {path.relative_to(folder).as_posix() for path in folder.rglob("*.py") if "__pycache__" not in path.parts}
 
@@ -180,6 +192,10 @@ def _file_findings(course: Course) -> list[Finding]:
                 found.append(Finding(Problem.FILE_MISSING, checkpoint.id, f"exercises/{name}", {"name": name}))
     if course.engine is not None and course.engine.file not in stubs:
         found.append(Finding(Problem.ENGINE_MISSING, None, f"exercises/{course.engine.file}", {}))
+    lock = course.root / LOCK_NAME
+    if lock.is_file() and lock.read_text(encoding="utf-8") != lock_text(course.root):
+        # init and reset would refuse the stubs the author just wrote: the lock must follow them.
+        found.append(Finding(Problem.STUB_LOCK, None, LOCK_NAME, {}))
     return found
 
 
