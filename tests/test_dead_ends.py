@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import errno
+import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 
@@ -193,3 +195,37 @@ def test_a_file_reference_is_a_link_on_a_terminal(
     # Captured output (no terminal) has no escape codes at all.
     monkeypatch.delenv("FORCE_COLOR")
     assert "\x1b" not in run_cli(cli, "check", "alpha").output
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the fake editor is a script with a #! line")
+def test_check_open_opens_the_failing_line_in_the_editors_own_form(
+    cli: CliRunner, workspace: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    record = tmp_path / "arguments.txt"
+    editor = tmp_path / "code"
+    editor.write_text(
+        f"#!{sys.executable}\nimport sys\nopen({str(record)!r}, 'w').write('\\n'.join(sys.argv[1:]))\n",
+        encoding="utf-8",
+    )
+    editor.chmod(0o755)
+    monkeypatch.setenv("VISUAL", f"{editor} --wait")
+    monkeypatch.setenv("EDITOR", "vim")  # VISUAL comes first
+    result = run_cli(cli, "check", "alpha", "--open")
+    assert result.exit_code == 1
+    mathy = workspace.exercises / "mathy.py"
+    lines = mathy.read_text(encoding="utf-8").splitlines()
+    raising = lines.index('    raise NotImplementedError("alpha: write double")')
+    assert record.read_text().splitlines() == ["--wait", "-g", f"{mathy}:{raising + 1}"]
+
+
+def test_each_editor_gets_the_line_in_its_own_form() -> None:
+    from tinygrad_learn.editor import at_line
+
+    file = Path("/w/exercises/engine.py")
+    assert at_line("/usr/bin/nvim", file, 12) == ["+12", str(file)]
+    assert at_line("micro", file, 12) == [str(file), "+12"]
+    assert at_line("codium", file, 12) == ["-g", f"{file}:12"]
+    assert at_line("subl", file, 12) == [f"{file}:12"]
+    assert at_line("kate", file, 12) == ["--line", "12", str(file)]
+    assert at_line("notepad.exe", file, 12) == [str(file)]
+    assert at_line("vim", file, None) == [str(file)]
