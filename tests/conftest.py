@@ -27,7 +27,15 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     import os
 
     for name in list(os.environ):
-        if name.startswith("TINYGRAD_LEARN_") or name in {"LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE", "NO_COLOR"}:
+        if name.startswith("TINYGRAD_LEARN_") or name in {
+            "LANG",
+            "LC_ALL",
+            "LC_MESSAGES",
+            "LANGUAGE",
+            "NO_COLOR",
+            "VISUAL",
+            "EDITOR",
+        }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.setenv("TINYGRAD_LEARN_WIDTH", "100")

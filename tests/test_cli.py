@@ -118,11 +118,36 @@ def test_list_and_progress(cli: CliRunner, solved: Workspace) -> None:
     assert "needs beta" in progress.output and "1 of 2 checkpoints passed." in progress.output
 
 
-def test_stale_entry_is_marked(cli: CliRunner, solved: Workspace) -> None:
+def test_editing_a_passed_file_flags_nothing(cli: CliRunner, solved: Workspace) -> None:
     run_cli(cli, "check", "alpha")
     with open(solved.exercises / "mathy.py", "a", encoding="utf-8") as handle:
-        handle.write("\n# an edit\n")
-    assert "changed since passed" in run_cli(cli, "progress").output
+        handle.write("\n# an edit for the next checkpoint\n")
+    output = run_cli(cli, "progress").output
+    assert "changed since passed" not in output and "passed before" not in output.lower()
+
+
+def test_a_check_rechecks_the_earlier_passes_it_may_have_broken(cli: CliRunner, solved: Workspace) -> None:
+    assert run_cli(cli, "check", "alpha").exit_code == 0
+    mathy = solved.exercises / "mathy.py"
+    mathy.write_text(mathy.read_text(encoding="utf-8").replace("x * 2", "x * 3"), encoding="utf-8")
+    result = run_cli(cli, "check", "beta")
+    # beta itself passes; alpha, which shares mathy.py, was re-checked after the verdict and fails.
+    assert result.exit_code == 1, result.output
+    assert "beta passed" in result.output and "alpha passed before, but fails now" in result.output
+    assert "double" in result.output.split("alpha passed before")[1]
+    listing = run_cli(cli, "list").output
+    assert "passed before, fails now" in listing
+    assert "Passed before, failing now: alpha" in run_cli(cli, "progress").output
+
+
+def test_a_recheck_that_still_passes_is_not_repeated(cli: CliRunner, solved: Workspace) -> None:
+    assert run_cli(cli, "check", "alpha").exit_code == 0
+    with open(solved.exercises / "mathy.py", "a", encoding="utf-8") as handle:
+        handle.write("\n# tidied up\n")
+    first = run_cli(cli, "check", "beta")
+    assert first.exit_code == 0 and "alpha still passes" in first.output
+    again = run_cli(cli, "check", "beta")
+    assert again.exit_code == 0 and "alpha" not in again.output
 
 
 def test_json_output_is_stable(cli: CliRunner, solved: Workspace) -> None:

@@ -46,7 +46,7 @@ def test_graphviz_is_optional(
 def test_a_missing_graded_file_fails_with_a_fix(cli: CliRunner, workspace: Workspace) -> None:
     (workspace.exercises / "mathy.py").unlink()
     result = run_cli(cli, "doctor")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "missing: exercises/mathy.py" in result.output
     assert "tinygrad-learn init fresh-copy" in result.output
     assert "1 required check(s) failed" in result.output
@@ -55,7 +55,7 @@ def test_a_missing_graded_file_fails_with_a_fix(cli: CliRunner, workspace: Works
 def test_a_damaged_progress_file_is_reported_and_left_alone(cli: CliRunner, workspace: Workspace) -> None:
     workspace.progress_file.write_text("checkpoints: [not, a, mapping", encoding="utf-8")
     result = run_cli(cli, "doctor")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert says(result.output, "progress.yaml is damaged", "tinygrad-learn check --all")
     assert workspace.progress_file.read_text(encoding="utf-8") == "checkpoints: [not, a, mapping"
     assert not list(workspace.state_dir.glob("progress.yaml.damaged-*"))
@@ -64,12 +64,12 @@ def test_a_damaged_progress_file_is_reported_and_left_alone(cli: CliRunner, work
 def test_a_newer_progress_file(cli: CliRunner, workspace: Workspace) -> None:
     workspace.progress_file.write_text("schema_version: 99\n", encoding="utf-8")
     result = run_cli(cli, "doctor")
-    assert result.exit_code == 1 and "pip install --upgrade tinygrad-learn" in result.output
+    assert result.exit_code == 2 and "pip install --upgrade tinygrad-learn" in result.output
 
 
 def test_no_workspace(cli: CliRunner, fixture_course: object) -> None:
     result = run_cli(cli, "doctor")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "tinygrad-learn init" in result.output and "~/tinygrad-learn" in result.output
     assert "Python 3." in result.output
 

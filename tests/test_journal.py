@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tinygrad_learn.journal import add_entry
+from tinygrad_learn import journal
 from tinygrad_learn.paths import Workspace
 
 from .conftest import run_cli
@@ -34,19 +34,31 @@ def test_first_entry_fills_in_the_current_checkpoint(cli: CliRunner, workspace: 
     assert "### Plan for tomorrow" in text
 
 
-def test_running_again_appends_and_keeps_what_was_written(cli: CliRunner, workspace: Workspace) -> None:
+def test_running_again_keeps_the_page_and_adds_no_second_template(cli: CliRunner, workspace: Workspace) -> None:
     run_cli(cli, "journal")
     page = todays_page(workspace)
     with open(page, "a", encoding="utf-8") as handle:
         handle.write("My own note: grads add up.\n")
+    written = page.read_text(encoding="utf-8")
     second = run_cli(cli, "journal")
     assert second.exit_code == 0
-    assert "Added entry 2 to today's journal page" in second.output
-    text = page.read_text(encoding="utf-8")
-    assert "My own note: grads add up.\n" in text
-    assert text.count("# Learning journal") == 1
-    assert "## Entry 1 · " in text and "## Entry 2 · " in text
-    assert text.index("My own note") < text.index("## Entry 2")
+    assert f"Today's journal page is already there: journal/{page.name}" in second.output
+    assert "tinygrad-learn journal --edit" in second.output
+    assert page.read_text(encoding="utf-8") == written
+
+
+def test_running_again_with_edit_opens_the_same_page(
+    cli: CliRunner, workspace: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    run_cli(cli, "journal")
+    written = todays_page(workspace).read_text(encoding="utf-8")
+    record = tmp_path / "opened.txt"
+    editor = tmp_path / "editor.py"
+    editor.write_text(f"import sys\nopen({str(record)!r}, 'w').write(sys.argv[-1])\n", encoding="utf-8")
+    monkeypatch.setenv("EDITOR", f'"{sys.executable}" "{editor}"')
+    assert run_cli(cli, "journal", "--edit").exit_code == 0
+    assert Path(record.read_text()) == todays_page(workspace)
+    assert todays_page(workspace).read_text(encoding="utf-8") == written
 
 
 def test_korean_page(cli: CliRunner, workspace: Workspace) -> None:
@@ -59,10 +71,10 @@ def test_korean_page(cli: CliRunner, workspace: Workspace) -> None:
 
 
 def test_goals_when_everything_is_passed(workspace: Workspace) -> None:
-    entry = add_entry(workspace, None, "en", datetime(2024, 5, 6, 7, 8))
-    assert entry.path.name == "2024-05-06.md" and entry.created and entry.section == 1
+    entry = journal.todays_page(workspace, None, "en", datetime(2024, 5, 6, 7, 8))
+    assert entry.path.name == "2024-05-06.md" and entry.created
     text = entry.path.read_text(encoding="utf-8")
-    assert "Every checkpoint is passed" in text and "## Entry 1 · 07:08" in text
+    assert "Every checkpoint is passed" in text and "## Entry · 07:08" in text
 
 
 def test_edit_opens_the_editor_on_the_page(
@@ -96,8 +108,9 @@ def test_edit_without_an_editor_says_how_to_set_one(
     monkeypatch.delenv("VISUAL", raising=False)
     result = run_cli(cli, "journal", "--edit")
     assert result.exit_code == 2
-    assert "Neither EDITOR nor VISUAL is set" in result.output and "export EDITOR=nano" in result.output
-    assert todays_page(workspace).is_file()
+    assert "No editor is set (neither VISUAL nor EDITOR)" in result.output and "export EDITOR=nano" in result.output
+    # Said before anything is written: no page (no template) left behind by a failed --edit.
+    assert not todays_page(workspace).exists()
 
 
 def test_a_missing_editor_program_is_named(
@@ -106,4 +119,4 @@ def test_a_missing_editor_program_is_named(
     monkeypatch.setenv("EDITOR", "no-such-editor-here")
     result = run_cli(cli, "journal", "--edit")
     assert result.exit_code == 2
-    assert "The editor `no-such-editor-here` was not found" in result.output
+    assert "The editor `no-such-editor-here` (from EDITOR) was not found" in result.output

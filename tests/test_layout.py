@@ -87,3 +87,36 @@ def test_no_import_runs_back_up() -> None:
         if name.startswith("grading"):
             assert not {module for module in used if is_view(module) or is_cli_side(module)}, name
     assert not {"checking", "runner"} & set(imports(PACKAGE / "sourcemap.py"))
+
+
+# The ways Python starts another process; only these modules may use them.
+PROCESS_STARTERS = {"subprocess", "multiprocessing", "pty"}
+PROCESS_FUNCTIONS = {"system", "popen", "fork", "forkpty", "posix_spawn", "posix_spawnp", "startfile"}
+STARTS_PROCESSES = {"runner", "sandbox"}
+
+
+def starts_processes(path: Path) -> bool:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(alias.name.split(".")[0] in PROCESS_STARTERS for alias in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PROCESS_STARTERS:
+            return True
+        on_os = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os"
+        if on_os and (node.attr in PROCESS_FUNCTIONS or node.attr.startswith(("exec", "spawn"))):  # type: ignore[attr-defined]
+            return True
+    return False
+
+
+def test_only_the_runner_and_the_sandbox_start_processes() -> None:
+    starters = {name for name, path in modules().items() if starts_processes(path)}
+    assert starters == STARTS_PROCESSES, "start programs through runner.run_program, learner code through sandbox"
+
+
+def test_the_process_check_sees_a_raw_subprocess(tmp_path: Path) -> None:
+    sneaky = tmp_path / "sneaky.py"
+    sneaky.write_text("def go(path):\n    import subprocess\n    subprocess.run(['vim', path])\n", encoding="utf-8")
+    assert starts_processes(sneaky)
+    forked = tmp_path / "forked.py"
+    forked.write_text("import os\nos.execvp('vim', ['vim'])\n", encoding="utf-8")
+    assert starts_processes(forked)

@@ -51,7 +51,7 @@ def test_product_gradients(rng):
     import math
     d = 1 - math.tanh(x * y) ** 2
     expect_grads({"a": a.grad, "b": b.grad}, {"a": d * y, "b": d * x}, expr="tanh(a * b)",
-                 given={"a": x, "b": y}, ops=["__mul__", "tanh"])
+                 given={"a": x, "b": y}, ops=["__mul__", "tanh"], expected_from="formula")
 """
 
 
@@ -89,7 +89,19 @@ def test_a_wrong_backward_is_pointed_at(cli: CliRunner, gamma: Workspace) -> Non
     (gamma.exercises / "engine.py").write_text(source, encoding="utf-8")
     result = run_cli(cli, "check", "gamma")
     assert result.exit_code == 1, result.output
-    assert "do not match the numerical estimates" in result.output
+    assert "are not the expected ones" in result.output
+    rows = {
+        next(word for word in line.split() if word.endswith(".grad")): line
+        for line in result.output.splitlines()
+        if ".grad" in line and "│" in line
+    }
+    # Only a's row is wrong (the mutated rule is in self's half of __mul__), and only it is marked.
+    assert rows["a.grad"].lstrip().startswith("✗") and not rows["b.grad"].lstrip().startswith("✗")
+    header = next(line for line in result.output.splitlines() if "your engine" in line)
+    assert header.index("your engine") < header.index("expected") < header.index("difference")
+    legend = " ".join(result.output.split())
+    assert '✗ marks each wrong row. "your engine": the .grad your backward() gave;' in legend
+    assert '"expected": worked out from the derivative\'s formula.' in legend
     assert "Check the backward of:" in result.output
     mul_line = line_of(source, "    def __mul__(self, other):")
     tanh_line = line_of(source, "    def tanh(self):")

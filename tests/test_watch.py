@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -210,6 +211,59 @@ def test_keys_hint_list_next_and_unknown(cli: CliRunner, workspace: Workspace) -
     assert ProgressStore(workspace).read().entry("alpha").hints_used == (1,)
 
 
+def fake_editor(folder: Path, name: str) -> tuple[Path, Path]:
+    """An executable called `name` that writes the arguments it was given to a file, one a line."""
+    record = folder / "editor-arguments.txt"
+    script = folder / name
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\nopen({str(record)!r}, 'w').write('\\n'.join(sys.argv[1:]))\n",
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    return script, record
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the fake editor is a script with a #! line")
+def test_e_opens_the_editor_at_the_failing_line(
+    cli: CliRunner, workspace: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    editor, record = fake_editor(tmp_path, "vim")
+    monkeypatch.setenv("EDITOR", str(editor))
+    driver = Driver(workspace)
+
+    def learner(d: Driver) -> None:
+        d.wait_for("alpha", 1)
+        d.type("e")
+        deadline = time.monotonic() + SAFETY
+        while not record.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    thread = driver.run(learner)
+    result = run_cli(cli, "watch", "alpha", input=driver.stdin)
+    thread.join()
+    assert result.exit_code == 0, result.output
+    lines = (workspace.exercises / "mathy.py").read_text(encoding="utf-8").splitlines()
+    raising = next(number for number, text in enumerate(lines, start=1) if "NotImplementedError" in text)
+    assert record.read_text().splitlines() == [f"+{raising}", str(workspace.exercises / "mathy.py")]
+    assert "Back from the editor" in result.output
+    assert "Course: 0 of 2 checkpoints passed · next medal: Bronze (needs alpha)" in result.output
+
+
+def test_e_without_an_editor_says_how_to_set_one(cli: CliRunner, workspace: Workspace) -> None:
+    driver = Driver(workspace)
+
+    def learner(d: Driver) -> None:
+        d.wait_for("alpha", 1)
+        d.type("e")
+
+    thread = driver.run(learner)
+    result = run_cli(cli, "watch", "alpha", input=driver.stdin)
+    thread.join()
+    assert result.exit_code == 0, result.output
+    assert "No editor is set (neither VISUAL nor EDITOR)" in result.output
+    assert "Stopped watching." in result.output
+
+
 def test_korean(cli: CliRunner, workspace: Workspace) -> None:
     driver = Driver(workspace)
 
@@ -277,4 +331,4 @@ def test_single_keys_without_enter_on_a_terminal(workspace: Workspace) -> None:
     text = output.decode("utf-8", errors="replace")
     assert process.returncode == 0, text
     assert "\x1b[2J" in text  # a real terminal gets a cleared screen for every verdict
-    assert "Keys: n next checkpoint" in text and "Stopped watching." in text
+    assert "Keys: e edit · n next checkpoint" in text and "Stopped watching." in text

@@ -141,3 +141,27 @@ def locate_backward(result: RunResult, checkpoint: Checkpoint, exercises: Path) 
     if all(new.failure is old.failure for new, old in zip(tests, result.tests, strict=True)):
         return result
     return replace(result, tests=tests)
+
+
+def checkpoints_to_recheck(course: Course, workspace: Workspace, graded: Checkpoint) -> tuple[Checkpoint, ...]:
+    """The earlier checkpoints that passed (or passed once and then failed again), share a file
+    with `graded` and whose files changed since they were last graded: the ones a later edit may
+    have broken, or mended."""
+    store = ProgressStore(workspace).read()
+    shared = set(graded.files)
+    found = []
+    for checkpoint in course.checkpoints[: course.checkpoints.index(graded)]:
+        entry = store.entry(checkpoint.id)
+        ever_passed = entry.passed or entry.first_passed is not None
+        touched = ever_passed and shared & set(checkpoint.files)
+        if touched and entry.files_hash != files_hash(workspace.exercises, checkpoint.files):
+            found.append(checkpoint)
+    return tuple(found)
+
+
+def recheck_earlier(
+    course: Course, workspace: Workspace, targets: tuple[Checkpoint, ...], seed: int | None = None
+) -> tuple[CheckReport, ...]:
+    """Re-check `targets` (see `checkpoints_to_recheck`) and store their verdicts: one that fails now
+    is a regression, shown as such by `progress` and `list` until it passes again."""
+    return tuple(check(course, workspace, checkpoint, seed) for checkpoint in targets)

@@ -46,14 +46,14 @@ def show_report(term: Terminal, report: CheckReport, verbose: bool = False) -> N
             term.line(
                 f"{term.symbols['medal']} " + term.t("check.medal", name=name, description=description), "bold yellow"
             )
-        if report.outcome is Outcome.NEWLY_PASSED:
+        if report.outcome is Outcome.NEWLY_PASSED and report.save_error is None:
             if report.next_checkpoint is None:
                 term.say("check.done", "bold green")
             else:
                 term.say("check.next", "cyan", id=report.next_checkpoint.id)
         return
     _failed_summary(term, report)
-    _failures(term, result, report.checkpoint.suite_path.name)
+    _failures(term, report, verbose)
     term.line()
     if report.unmet_requirements:
         term.note("check.unmet", id=checkpoint.id, requires=", ".join(report.unmet_requirements))
@@ -62,14 +62,47 @@ def show_report(term: Terminal, report: CheckReport, verbose: bool = False) -> N
 
 
 def show_summary(term: Terminal, reports: list[CheckReport]) -> None:
-    """`check --all`: one line per checkpoint, then the count."""
+    """`check --all`: one line per checkpoint (a failed one with its first reason), then the count."""
     for report in reports:
         passed = report.result.passed
         term.line(
             f"{term.symbols['passed' if passed else 'failed']} {report.checkpoint.id}", "green" if passed else "red"
         )
+        if not passed:
+            term.line(f"  {first_reason(term, report)}", "red")
     term.line()
     term.say("check.summary_all", "bold", passed=sum(report.result.passed for report in reports), total=len(reports))
+
+
+def show_rechecks(term: Terminal, reports: tuple[CheckReport, ...]) -> None:
+    """The earlier checkpoints re-checked after a check: one line each, a regression with its reason."""
+    for report in reports:
+        checkpoint_id = report.checkpoint.id
+        if report.result.passed:
+            term.line(f"{term.symbols['passed']} " + term.t("recheck.still_passes", id=checkpoint_id), "dim")
+        else:
+            term.line(f"{term.symbols['failed']} " + term.t("verify.regressed", id=checkpoint_id), "bold red")
+            term.line(f"  {first_reason(term, report)}", "red")
+
+
+def first_reason(term: Terminal, report: CheckReport) -> str:
+    """Why a checkpoint failed, in one line: the run's problem, or its first failed check and why."""
+    result = report.result
+    if result.problem is not None:
+        return _one_line(problem_text(term, result))
+    failed = result.failed_tests
+    if not failed:
+        return term.t("check.problem_failed", id=report.checkpoint.id)
+    test = failed[0]
+    title = visible(check_title(report.checkpoint.suite_path.name, test.name, term.language))
+    reason = describe(term, test).renderables[0]
+    text = reason.plain if isinstance(reason, Text) else ""
+    return _one_line(f"{title}: {text}" if text else title)
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    line = text.strip().split("\n", 1)[0]
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 @contextlib.contextmanager
@@ -114,7 +147,8 @@ def _failed_summary(term: Terminal, report: CheckReport) -> None:
         term.line(problem_text(term, result), "red")
 
 
-def _failures(term: Terminal, result: RunResult, suite: str) -> None:
+def _failures(term: Terminal, report: CheckReport, verbose: bool) -> None:
+    result, suite = report.result, report.checkpoint.suite_path.name
     failed = list(result.failed_tests)
     if result.problem is not None:
         # After a run-level problem, only tests that reported something real are worth showing.
@@ -123,15 +157,16 @@ def _failures(term: Terminal, result: RunResult, suite: str) -> None:
     groups: dict[str, list[TestOutcome]] = {}
     for test in failed:
         groups.setdefault(json.dumps([test.outcome, test.failure], sort_keys=True, default=str), []).append(test)
-    for tests in list(groups.values())[:MAX_FAILURES_SHOWN]:
+    shown = len(groups) if verbose else MAX_FAILURES_SHOWN
+    for tests in list(groups.values())[:shown]:
         names = ", ".join(visible(check_title(suite, test.name, term.language)) for test in tests)
         term.line()
         term.line(f"{term.symbols['failed']} {names}", "bold")
         term.indented(describe(term, tests[0]))
-    hidden = sum(len(tests) for tests in list(groups.values())[MAX_FAILURES_SHOWN:])
+    hidden = sum(len(tests) for tests in list(groups.values())[shown:])
     if hidden:
         term.line()
-        term.say("check.more_failures", "dim", count=hidden)
+        term.say("check.more_failures", "dim", count=hidden, id=report.checkpoint.id)
 
 
 def describe(term: Terminal, test: TestOutcome) -> Group:
@@ -163,6 +198,8 @@ def learner_error(term: Terminal, error: dict[str, Any]) -> Group:
     kind, message = visible(error.get("type", "Exception")), visible(error.get("message", ""))
     if kind == "NotImplementedError":
         text = term.t("failure.not_implemented", message=message)
+    elif kind in {"ModuleNotFoundError", "ImportError"} and "'exercises" in message:
+        text = term.t("failure.exercises_import", message=message)
     elif kind == "RecursionError":
         text = term.t("failure.recursion")
     elif kind == "TypeError" and "unhashable" in message:
@@ -182,7 +219,8 @@ def where_lines(term: Terminal, where: Any) -> list[Text]:
     """`at exercises/engine.py:12`, the learner's line, and a caret under the column when known."""
     if not isinstance(where, dict):
         return []
-    lines = [Text(term.t("failure.at", file=visible(where.get("file")), line=where.get("line")), style="cyan")]
+    at = Text(term.t("failure.at", file=visible(where.get("file")), line=where.get("line")), style="cyan")
+    lines = [term.file_link(at, where.get("file"))]
     if where.get("code"):
         lines.append(Text(f"    {visible(where['code'])}", style="dim"))
         if isinstance(where.get("column"), int):
@@ -191,7 +229,7 @@ def where_lines(term: Terminal, where: Any) -> list[Text]:
 
 
 def _grad_table(term: Terminal, params: dict[str, Any]) -> Group:
-    columns = tuple(
+    columns = (("", "left"),) + tuple(
         (term.t(f"failure.{key}"), "left" if key == "col_name" else "right")
         for key in ("col_name", "col_autograd", "col_numeric", "col_diff")
     )
@@ -200,13 +238,20 @@ def _grad_table(term: Terminal, params: dict[str, Any]) -> Group:
         diff = row.get("diff")
         diff_text = f"{diff:.3g}" if isinstance(diff, (int, float)) else visible(diff)
         cells = [Text(visible(row.get(name))) for name in ("name", "autograd", "numeric")]
-        table.add_row(*cells, Text(diff_text), style="red" if row.get("wrong") else "")
+        mark = Text(term.symbols["failed"] if row.get("wrong") else "")
+        table.add_row(mark, *cells, Text(diff_text), style="red" if row.get("wrong") else "")
+    source = str(params.get("expected_from") or "unknown")
+    if f"failure.expected_from.{source}" not in catalogue("en"):
+        source = "unknown"
+    legend = term.t("failure.grad_legend", source=term.t(f"failure.expected_from.{source}"))
+    if not term.unicode:
+        legend = legend.replace("✗", term.symbols["failed"])
     head = Text(term.t("failure.grad_mismatch", expr=visible(params.get("expr", ""))))
     places = [Text(term.t("diagnostics.backward_at"), style="bold")] if params.get("backward_at") else []
     for place in params.get("backward_at") or []:
         where = f"  {place.get('file')}:{place.get('line')} {place.get('name')}"
-        places.append(Text(visible(where), style="cyan"))
-    return Group(head, *_context(term, {"given": params.get("given")}), table, *places)
+        places.append(term.file_link(Text(visible(where), style="cyan"), place.get("file")))
+    return Group(head, *_context(term, {"given": params.get("given")}), table, Text(legend, style="dim"), *places)
 
 
 def _context(term: Terminal, params: dict[str, Any]) -> list[Text]:

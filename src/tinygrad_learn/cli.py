@@ -17,8 +17,10 @@ from typer.core import TyperGroup
 
 from . import __version__, click_korean, commands
 from .commands import Session
-from .i18n import LANGUAGES, Translator, resolve_language
-from .terminal import error_boundary
+from .i18n import LANGUAGES, Translator, resolve_language, unsupported_requested_language
+from .terminal import error_boundary, visible
+
+ARGUMENT_LIMIT = 4096
 
 
 def _language_from_args(args: Sequence[str]) -> str:
@@ -30,6 +32,10 @@ def _language_from_args(args: Sequence[str]) -> str:
         elif arg.startswith("--lang="):
             requested = arg.split("=", 1)[1]
     return resolve_language(requested)
+
+
+def _language_option_given(args: Sequence[str]) -> bool:
+    return any(arg == "--lang" or arg.startswith("--lang=") for arg in args)
 
 
 def _translate_help(command: click.Command, t: Translator, ctx: click.Context, name: str = "app") -> None:
@@ -54,6 +60,7 @@ _HELP_KEYS = {
     "check_all": "all",
     "all_levels": "all_hints",
     "json_output": "json",
+    "open_editor": "open",
     "checkpoint": "arg_checkpoint",
     "directory": "arg_dir",
     "carry_from": "init_from",
@@ -71,10 +78,27 @@ class _Group(TyperGroup):
         click_korean.install(language)
         t = Translator(language)
         _translate_help(self, t, ctx)
+        unsupported = unsupported_requested_language()
+        if unsupported is not None and not _language_option_given(args):
+            click.echo(
+                t(
+                    "app.unknown_language",
+                    value=visible(unsupported[:40]),
+                    used=language,
+                    languages=", ".join(LANGUAGES),
+                ),
+                err=True,
+            )
         # No file name or value can hold a NUL; refused here, before any path is touched.
         for arg in args:
             if "\0" in arg:
-                raise click.UsageError(t("integrity.nul_argument", argument=arg.replace("\0", "\\0")), ctx)
+                raise click.UsageError(t("integrity.nul_argument", argument=arg.replace("\0", "\\0")[:80]), ctx)
+            # Nothing the tool takes is this long (a path stops at 4096 bytes); refused before any
+            # message could echo it back whole.
+            if len(arg) > ARGUMENT_LIMIT:
+                raise click.UsageError(
+                    t("integrity.long_argument", start=visible(arg[:40]), length=len(arg), limit=ARGUMENT_LIMIT), ctx
+                )
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -149,8 +173,9 @@ def check_command(
     seed: int | None = typer.Option(None, "--seed", min=0),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
     json_output: bool = typer.Option(False, "--json"),
+    open_editor: bool = typer.Option(False, "--open"),
 ) -> None:
-    _done(commands.check(_session(ctx), checkpoint, check_all, seed, verbose, json_output))
+    _done(commands.check(_session(ctx), checkpoint, check_all, seed, verbose, json_output, open_editor))
 
 
 @app.command("progress")
@@ -164,8 +189,9 @@ def hint_command(
     checkpoint: str | None = typer.Argument(None, metavar="[CHECKPOINT]"),
     level: int | None = typer.Option(None, "--level", "-l"),
     all_levels: bool = typer.Option(False, "--all"),
+    open_editor: bool = typer.Option(False, "--open"),
 ) -> None:
-    _done(commands.hint(_session(ctx), checkpoint, level, all_levels))
+    _done(commands.hint(_session(ctx), checkpoint, level, all_levels, open_editor))
 
 
 @app.command("init")

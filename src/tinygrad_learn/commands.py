@@ -19,6 +19,7 @@ from .terminal import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, Terminal, preload, p
 
 if TYPE_CHECKING:
     from .checking import CheckReport
+    from .places import Place
     from .state import Standing
 
 
@@ -30,11 +31,14 @@ class Session:
     workspace_option: Path | None
     _terminal: Terminal | None = None
     _course: Course | None = None
+    _workspace_root: Path | None = None
+    """Set once the workspace is found: the terminal links the learner's files into it."""
 
     @property
     def terminal(self) -> Terminal:
         if self._terminal is None:
             self._terminal = Terminal(self.language)
+            self._terminal.workspace_root = self._workspace_root
         return self._terminal
 
     @property
@@ -44,7 +48,11 @@ class Session:
         return self._course
 
     def workspace(self) -> Workspace:
-        return find_workspace(self.workspace_option)
+        found = find_workspace(self.workspace_option)
+        self._workspace_root = found.root
+        if self._terminal is not None:
+            self._terminal.workspace_root = found.root
+        return found
 
     def checkpoint_or_current(self, spelling: str | None, workspace: Workspace) -> Checkpoint | None:
         if spelling is not None:
@@ -58,7 +66,7 @@ class Session:
         snapshot = ProgressStore(workspace).read()
         if snapshot.moved_aside is not None:
             self.terminal.moved_aside(snapshot.moved_aside)
-        return standing(self.course, snapshot, workspace.exercises)
+        return standing(self.course, snapshot)
 
 
 def welcome(session: Session) -> int:
@@ -91,7 +99,8 @@ def standing(session: Session, json_output: bool, with_medals: bool) -> int:
 def show(session: Session, checkpoint: str | None) -> int:
     from . import course_view
 
-    chosen = session.checkpoint_or_current(checkpoint, session.workspace())
+    # A named lesson needs no workspace: it can be read before `init`.
+    chosen = session.course.get(checkpoint) if checkpoint else session.checkpoint_or_current(None, session.workspace())
     if chosen is None:
         session.terminal.note("check.all_passed_already")
         return EXIT_PASSED
@@ -100,7 +109,13 @@ def show(session: Session, checkpoint: str | None) -> int:
 
 
 def check(
-    session: Session, checkpoint: str | None, every: bool, seed: int | None, verbose: bool, json_output: bool
+    session: Session,
+    checkpoint: str | None,
+    every: bool,
+    seed: int | None,
+    verbose: bool,
+    json_output: bool,
+    open_editor: bool = False,
 ) -> int:
     from . import checking
 
@@ -114,14 +129,62 @@ def check(
             session.terminal.note("check.all_passed_already")
             return EXIT_PASSED
         targets = [chosen]
-    if len(targets) == 1:
-        reports = [checking.check(session.course, workspace, targets[0], seed)]
-    else:
+    _require_exercise_files(workspace, targets)
+    if len(targets) > 1:
         from . import checking_view
 
         with checking_view.running(session.terminal, "check.running", "check.running_all") as started:
             reports = checking.check_many(session.course, workspace, targets, seed, started)
-    return _show_checks(session, reports, verbose, json_output)
+        return _show_checks(session, reports, verbose, json_output)
+    report = checking.check(session.course, workspace, targets[0], seed)
+    exit_code = _show_checks(session, [report], verbose, json_output)
+    if json_output or exit_code == EXIT_USAGE:
+        return exit_code
+    if open_editor and not report.result.passed:
+        from .places import failing_place
+
+        _open_editor(session, failing_place(workspace, report))
+    return _recheck_earlier(session, workspace, targets[0], exit_code)
+
+
+def _open_editor(session: Session, place: Place) -> None:
+    """Open the learner's editor at `place`; a missing editor is said, and changes no exit code."""
+    from .editor import open_in_editor
+    from .errors import TinygradLearnError
+
+    try:
+        open_in_editor(place.path, place.line)
+    except TinygradLearnError as error:
+        session.terminal.error(error)
+
+
+def _require_exercise_files(workspace: Workspace, targets: list[Checkpoint]) -> None:
+    """A deleted exercise file is a setup problem with a fix, not a failed check."""
+    from .errors import TinygradLearnError
+
+    for checkpoint in targets:
+        for name in checkpoint.files:
+            if not (workspace.exercises / name).is_file():
+                raise TinygradLearnError("check.missing_file", file=f"exercises/{name}", id=checkpoint.id)
+
+
+def _recheck_earlier(session: Session, workspace: Workspace, graded: Checkpoint, exit_code: int) -> int:
+    """After the verdict is shown: re-check the earlier passes the graded files may have broken,
+    so a regression shows in `progress` without a `verify`. Ctrl+C skips the rest."""
+    from . import checking, checking_view
+
+    targets = checking.checkpoints_to_recheck(session.course, workspace, graded)
+    if not targets:
+        return exit_code
+    term = session.terminal
+    term.line()
+    try:
+        with term.busy("recheck.running", ids=", ".join(checkpoint.id for checkpoint in targets)):
+            reports = checking.recheck_earlier(session.course, workspace, targets)
+    except KeyboardInterrupt:
+        return exit_code
+    checking_view.show_rechecks(term, reports)
+    return exit_code if all(report.result.passed for report in reports) else EXIT_FAILED
 
 
 def _show_checks(session: Session, reports: list[CheckReport], verbose: bool, json_output: bool) -> int:
@@ -130,20 +193,25 @@ def _show_checks(session: Session, reports: list[CheckReport], verbose: bool, js
     term = session.terminal
     for report in reports:
         term.moved_aside(report.moved_aside)
+    save_errors = [report.save_error for report in reports if report.save_error is not None]
+    if save_errors and not json_output:
+        # First, so a verdict is never read as kept when it was not.
+        term.error(save_errors[0])
+        term.note("progress.not_kept")
     if json_output:
         print_json(report_json.check_json(reports))
     elif len(reports) == 1:
         checking_view.show_report(term, reports[0], verbose)
     else:
         checking_view.show_summary(term, reports)
-    save_errors = [report.save_error for report in reports if report.save_error is not None]
     if save_errors:
-        term.error(save_errors[0])
+        if json_output:
+            term.error(save_errors[0])
         return EXIT_USAGE
     return EXIT_PASSED if all(report.result.passed for report in reports) else EXIT_FAILED
 
 
-def hint(session: Session, checkpoint: str | None, level: int | None, every: bool) -> int:
+def hint(session: Session, checkpoint: str | None, level: int | None, every: bool, open_editor: bool = False) -> int:
     from . import hints, hints_view
 
     workspace = session.workspace()
@@ -151,7 +219,14 @@ def hint(session: Session, checkpoint: str | None, level: int | None, every: boo
     if chosen is None:
         session.terminal.note("check.all_passed_already")
         return EXIT_PASSED
-    hints_view.hints(session.terminal, hints.reveal(workspace, chosen, level, every))
+    reply = hints.reveal(workspace, chosen, level, every)
+    if reply.save_error is not None:
+        session.terminal.error(reply.save_error)
+    hints_view.hints(session.terminal, reply)
+    if open_editor:
+        from .places import work_place
+
+        _open_editor(session, work_place(workspace, chosen))
     return EXIT_PASSED
 
 
@@ -179,7 +254,7 @@ def watch(session: Session, checkpoint: str | None, poll_contents: bool) -> int:
     if chosen is None:
         session.terminal.note("watch.all_passed")
         return EXIT_PASSED
-    screen = watch_view.WatchScreen(session.terminal, workspace.root)
+    screen = watch_view.WatchScreen(session.terminal, workspace.root, lambda: session.standing(workspace))
     watch.run_session(
         session.course, workspace, chosen, screen, lambda: session.standing(workspace), poll_contents=poll_contents
     )
@@ -221,13 +296,15 @@ def graph(session: Session, expression: str, at: str | None, image_format: str |
 
 
 def journal(session: Session, edit: bool) -> int:
-    from . import journal, journal_view
+    from . import editor, journal, journal_view
 
     workspace = session.workspace()
-    entry = journal.add_entry(workspace, session.standing(workspace).current, session.language)
+    if edit:
+        editor.editor_command(workspace.journal_dir)  # no editor: said before anything is written
+    entry = journal.todays_page(workspace, session.standing(workspace).current, session.language)
     journal_view.written(session.terminal, entry)
     if edit:
-        journal.open_in_editor(entry.path)
+        editor.open_in_editor(entry.path)
     return EXIT_PASSED
 
 
@@ -253,7 +330,8 @@ def doctor(session: Session) -> int:
 
     report = doctor.examine(session.workspace_option)
     doctor_view.show(session.terminal, report)
-    return EXIT_PASSED if report.healthy else EXIT_FAILED
+    # Whatever doctor finds missing is a setup problem, not a failed check.
+    return EXIT_PASSED if report.healthy else EXIT_USAGE
 
 
 def verify(session: Session, seed: int | None, json_output: bool) -> int:

@@ -49,10 +49,14 @@ def no_workspace(term: Terminal, why: TinygradLearnError) -> None:
 def checkpoint_list(term: Terminal, standing: Standing) -> None:
     keys = ("col_number", "col_id", "col_stage", "col_title", "col_status")
     table = term.table(term.t("list.title"), tuple((term.t(f"list.{key}"), "left") for key in keys))
+    # An id or a title wraps onto more lines, never cut: Rich's word wrap can leave a wide-character
+    # word (Korean) cut with an ellipsis, while folding keeps every character.
+    for key in ("col_id", "col_title"):
+        table.columns[keys.index(key)].overflow = "fold"
     current, language = standing.current, term.language
     for number, status in enumerate(standing.statuses, start=1):
         checkpoint = status.checkpoint
-        label = _status_label(term, status.state, status.stale)
+        label = _status_label(term, status.state, status.stale, status.regressed)
         if current is not None and checkpoint.id == current.id:
             label.append(f"  {term.symbols['current']} {term.t('status.current')}", style="bold cyan")
         if status.entry.peeked:
@@ -67,6 +71,8 @@ def progress(term: Terminal, standing: Standing) -> None:
     term.line()
     columns = ((term.t("standing.col_medal"), "left"), (term.t("standing.col_status"), "left"))
     table = term.table(term.t("standing.medals"), columns)
+    for column in table.columns:
+        column.overflow = "fold"
     for status in standing.medals:
         name = Text(f"{term.symbols['medal']} {status.medal.name.get(term.language)}", style="bold")
         name.append(f"  {status.medal.description.get(term.language)}", style="dim")
@@ -81,6 +87,9 @@ def progress(term: Terminal, standing: Standing) -> None:
     stale = [status.checkpoint.id for status in standing.statuses if status.stale]
     if stale:
         term.note("standing.stale_note", ids=", ".join(stale))
+    regressed = [status.checkpoint.id for status in standing.statuses if status.regressed]
+    if regressed:
+        term.note("standing.regressed_note", ids=", ".join(regressed))
 
 
 def lesson(term: Terminal, checkpoint: Checkpoint, text: str) -> None:
@@ -94,9 +103,37 @@ def lesson(term: Terminal, checkpoint: Checkpoint, text: str) -> None:
     term.out.print(Panel(Group(header, Text("\n".join(details), style="dim")), expand=False))
     from rich.markdown import Markdown  # slow to import: only when a lesson is drawn
 
-    term.out.print(Markdown(text))
+    for kind, part in lesson_parts(text):
+        if kind == "code":
+            # Never wrapped by us: a terminal's own soft wrap copies back as one line, so a pasted
+            # snippet runs as written (a hard break would split it, or indent its second half).
+            term.line()
+            term.out.print(term.text(part, "cyan"), soft_wrap=True)
+            term.line()
+        else:
+            term.out.print(Markdown(part))
     term.line()
     term.say("show.check_with", "cyan", id=checkpoint.id)
+
+
+def lesson_parts(text: str) -> list[tuple[str, str]]:
+    """The lesson split into ("markdown", text) and ("code", code) parts, in order: each code
+    block (fenced or indented) as its code alone."""
+    from markdown_it import MarkdownIt
+
+    lines = text.splitlines()
+    parts: list[tuple[str, str]] = []
+    taken = 0
+    for token in MarkdownIt().parse(text):
+        if token.type in {"fence", "code_block"} and token.map and token.level == 0:
+            start, end = token.map
+            if start > taken:
+                parts.append(("markdown", "\n".join(lines[taken:start])))
+            parts.append(("code", token.content.rstrip("\n")))
+            taken = end
+    if taken < len(lines):
+        parts.append(("markdown", "\n".join(lines[taken:])))
+    return [(kind, part) for kind, part in parts if part.strip()]
 
 
 def initialized(term: Terminal, made: InitResult, carried_from: Path | None) -> None:
@@ -106,9 +143,10 @@ def initialized(term: Terminal, made: InitResult, carried_from: Path | None) -> 
     term.say("init.next", "cyan", path=display_path(made.workspace.root))
 
 
-def _status_label(term: Terminal, state: str, stale: bool) -> Text:
+def _status_label(term: Terminal, state: str, stale: bool, regressed: bool) -> Text:
     styles = {"passed": "green", "failed": "red", "not_started": "dim"}
-    label = Text(f"{term.symbols[state]} {term.t('status.' + state)}", style=styles[state])
+    wording = "status.regressed" if regressed else f"status.{state}"
+    label = Text(f"{term.symbols[state]} {term.t(wording)}", style="bold red" if regressed else styles[state])
     if stale:
         label.append(f"  {term.symbols['stale']} {term.t('status.stale')}", style="yellow")
     return label

@@ -18,6 +18,8 @@ class HintReply:
     shown: tuple[tuple[int, Text], ...]
     """(level, text) pairs, level counted from 1."""
     last_level: int
+    save_error: TinygradLearnError | None = None
+    """Set when the hints seen could not be recorded: they are shown all the same."""
 
     @property
     def exhausted(self) -> bool:
@@ -43,8 +45,18 @@ def reveal(workspace: Workspace, checkpoint: Checkpoint, level: int | None = Non
         entries[checkpoint.id] = replace(old, hints_used=tuple(sorted(set(old.hints_used) | set(chosen))))
         return entries
 
-    ProgressStore(workspace).update(apply)
-    return HintReply(checkpoint, tuple((n, checkpoint.hints[n - 1]) for n in chosen), last)
+    store = ProgressStore(workspace)
+    unsaved = None
+    try:
+        store.update(apply)
+    except TinygradLearnError as error:
+        unsaved = error
+        chosen.clear()
+        try:
+            apply(dict(store.read().entries))
+        except TinygradLearnError:
+            apply({})
+    return HintReply(checkpoint, tuple((n, checkpoint.hints[n - 1]) for n in chosen), last, unsaved)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,15 @@ def resolve_language(requested: str | None = None) -> str:
     return "en"
 
 
+def unsupported_requested_language() -> str | None:
+    """TINYGRAD_LEARN_LANG's value when it names no language there is (`xx`); None otherwise. A
+    locale variable (LANG=xx) is the system's, not a request to the tool, and is never reported."""
+    value = os.environ.get(LANG_ENV, "").strip()
+    if value and value.lower()[:2] not in LANGUAGES:
+        return value
+    return None
+
+
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
     flat: dict[str, str] = {}
     for key, value in tree.items():

@@ -7,5 +7,5 @@ from .terminal import Terminal, display_path
 
 
 def written(term: Terminal, entry: JournalEntry) -> None:
-    key = "journal.created" if entry.created else "journal.appended"
-    term.path_line(term.t(key, path=display_path(entry.path), number=entry.section), "bold green")
+    key = "journal.created" if entry.created else "journal.exists"
+    term.path_line(term.t(key, path=display_path(entry.path)), "bold green")

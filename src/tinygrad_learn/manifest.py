@@ -105,10 +105,24 @@ class Course:
     def get(self, spelling: str) -> Checkpoint:
         checkpoint = self.find(spelling)
         if checkpoint is None:
-            raise TinygradLearnError(
-                "checkpoint.unknown", name=spelling, known=", ".join(c.id for c in self.checkpoints)
-            )
+            known = ", ".join(c.id for c in self.checkpoints)
+            nearest = self.nearest(spelling)
+            if nearest is not None:
+                raise TinygradLearnError("checkpoint.unknown_near", name=spelling, nearest=nearest.id, known=known)
+            raise TinygradLearnError("checkpoint.unknown", name=spelling, known=known)
         return checkpoint
+
+    def nearest(self, spelling: str) -> Checkpoint | None:
+        """The checkpoint a typo most likely meant (`stpe2` for step2), if one is close enough."""
+        import difflib
+
+        names = {
+            normalize(name): checkpoint
+            for checkpoint in self.checkpoints
+            for name in (checkpoint.id, *checkpoint.aliases)
+        }
+        close = difflib.get_close_matches(normalize(spelling), list(names), n=1, cutoff=0.6)
+        return names[close[0]] if close else None
 
     def lesson_text(self, checkpoint: Checkpoint, language: str) -> str:
         for candidate in (language, "en"):

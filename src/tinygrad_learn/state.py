@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from .manifest import Checkpoint, Course, Medal
-from .progress import Entry, Snapshot, files_hash
+from .progress import FAILED, Entry, Snapshot
 from .versioning import suite_version
 
 
@@ -15,11 +14,18 @@ class CheckpointStatus:
     checkpoint: Checkpoint
     entry: Entry
     stale: bool
-    """Passed once, but its files or its suite changed since: `verify` re-checks it."""
+    """Passed once, but the course's suite for it changed since: `verify` re-checks it. An edit of
+    the learner's own files is ordinary progress (the next checkpoint edits the same file) and
+    marks nothing: it is re-checked instead, after the next `check` (see `checking.recheck_earlier`)."""
 
     @property
     def state(self) -> str:
         return self.entry.status or "not_started"
+
+    @property
+    def regressed(self) -> bool:
+        """Passed once, and failed when it was checked again."""
+        return self.entry.status == FAILED and self.entry.first_passed is not None
 
 
 @dataclass(frozen=True)
@@ -65,14 +71,11 @@ def earned_medals(course: Course, snapshot: Snapshot) -> set[str]:
     return {status.medal.id for status in medal_track(course, passed) if status.earned}
 
 
-def standing(course: Course, snapshot: Snapshot, exercises: Path) -> Standing:
+def standing(course: Course, snapshot: Snapshot) -> Standing:
     statuses = []
     for checkpoint in course.checkpoints:
         entry = snapshot.entry(checkpoint.id)
-        stale = entry.passed and (
-            entry.files_hash != files_hash(exercises, checkpoint.files) or _suite_changed(entry, checkpoint)
-        )
-        statuses.append(CheckpointStatus(checkpoint, entry, stale))
+        statuses.append(CheckpointStatus(checkpoint, entry, entry.passed and _suite_changed(entry, checkpoint)))
     passed = {status.checkpoint.id for status in statuses if status.entry.passed}
     return Standing(tuple(statuses), medal_track(course, passed))
 

@@ -92,6 +92,8 @@ class Terminal:
         self.out: Console = Console(highlight=False, width=width)
         self.err: Console = Console(stderr=True, highlight=False, width=width)
         self.symbols = UNICODE_SYMBOLS if _can_encode("✓✗→★·…") else ASCII_SYMBOLS
+        self.workspace_root: Path | None = None
+        """Where a learner's `exercises/...` lies, for links; set once the workspace is found."""
 
     @property
     def unicode(self) -> bool:
@@ -129,6 +131,17 @@ class Terminal:
         if path is not None:
             # Names a file: never wrapped, like `path_line`.
             self.err.print(self.text(self.t("progress.moved_aside", path=str(path)), "yellow"), soft_wrap=True)
+
+    def file_link(self, text: Text, name: object) -> Text:
+        """`text` made a link to the workspace file `name` (`exercises/engine.py`): a terminal that
+        knows hyperlinks (OSC 8) opens it on a click; any other shows the text as it is."""
+        if self.workspace_root is None or not isinstance(name, str):
+            return text
+        path = (self.workspace_root / name).resolve()
+        if not path.is_relative_to(self.workspace_root.resolve()) or not path.is_file():
+            return text
+        text.stylize(f"link {path.as_uri()}")
+        return text
 
     def indented(self, renderable: RenderableType, left: int = 2) -> None:
         from rich.padding import Padding

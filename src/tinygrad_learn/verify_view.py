@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .checking_view import problem_text
+from .checking_view import first_reason
 from .terminal import Terminal
 from .verify import VerifyReport
 
@@ -17,8 +17,7 @@ def show(term: Terminal, report: VerifyReport) -> None:
             term.line(f"{term.symbols['passed']} " + term.t("verify.still_passes", id=checkpoint_id), "green")
         else:
             term.line(f"{term.symbols['failed']} " + term.t("verify.regressed", id=checkpoint_id), "bold red")
-            if result.result.problem is not None:
-                term.line("  " + problem_text(term, result.result), "red")
+            term.line("  " + first_reason(term, result), "red")
     for medal, missing in report.lost_medals:
         name = medal.name.get(term.language)
         term.line(

@@ -21,13 +21,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .checking import CheckReport
+    from .errors import TinygradLearnError
     from .hints import HintReply
     from .manifest import Checkpoint, Course
     from .paths import Workspace
@@ -199,6 +200,11 @@ class PosixKeys:
 
         termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
 
+    def resume(self) -> None:
+        import tty
+
+        tty.setcbreak(self.fd)
+
 
 class WindowsKeys:
     """Single key presses on a Windows console (msvcrt)."""
@@ -245,6 +251,18 @@ def close_keys(keys: KeySource) -> None:
         close()
 
 
+@contextmanager
+def keys_paused(keys: KeySource) -> Iterator[None]:
+    """The terminal as it was before `watch`, for a program (the editor) that reads it itself."""
+    close_keys(keys)
+    try:
+        yield
+    finally:
+        resume = getattr(keys, "resume", None)
+        if resume is not None:
+            resume()
+
+
 # ---------------------------------------------------------------------------------------------
 # The session: check on every settled save; keys move on, show a hint or the list, or quit
 
@@ -264,6 +282,8 @@ class WatchScreen(Protocol):
     def checkpoint_list(self, standing: Standing) -> None: ...
 
     def note(self, key: str, **params: Any) -> None: ...
+
+    def problem(self, error: TinygradLearnError) -> None: ...
 
 
 def run_session(
@@ -308,10 +328,28 @@ def _session(
         position = course.checkpoints.index(current)
         return course.checkpoints[position + 1] if position + 1 < len(course.checkpoints) else None
 
+    last: list[CheckReport] = []
+
     def run_check(changed: tuple[Path, ...] = ()) -> None:
         with screen.checking(checkpoint, changed, isinstance(keys, LineKeys)):
             report = check(course, workspace, checkpoint, warm=warm)
+        last[:] = [report]
         screen.verdict(report, following(checkpoint))
+
+    def edit() -> None:
+        from .editor import open_in_editor
+        from .errors import TinygradLearnError
+        from .places import failing_place, work_place
+
+        failed = [report for report in last if not report.result.passed and report.checkpoint == checkpoint]
+        place = failing_place(workspace, failed[0]) if failed else work_place(workspace, checkpoint)
+        try:
+            with keys_paused(keys):
+                open_in_editor(place.path, place.line)
+        except TinygradLearnError as error:
+            screen.problem(error)
+            return
+        screen.note("watch.editor_closed")
 
     watcher.watch([workspace.exercises / name for name in checkpoint.files])
     run_check()
@@ -332,5 +370,7 @@ def _session(
             screen.hints(reveal(workspace, checkpoint))
         elif event.key == "l":
             screen.checkpoint_list(standing())
+        elif event.key == "e":
+            edit()
         else:
             screen.note("watch.unknown_key", pressed=event.key)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from . import checking_view, course_view, hints_view
 from .checking import CheckReport
+from .errors import TinygradLearnError
 from .hints import HintReply
 from .manifest import Checkpoint
 from .state import Standing
@@ -16,9 +17,10 @@ from .terminal import Terminal, visible
 
 
 class WatchScreen:
-    def __init__(self, term: Terminal, root: Path) -> None:
+    def __init__(self, term: Terminal, root: Path, standing: Callable[[], Standing] | None = None) -> None:
         self.term = term
         self.root = root
+        self.standing = standing
 
     @contextlib.contextmanager
     def checking(self, checkpoint: Checkpoint, changed: tuple[Path, ...], keys_are_lines: bool) -> Iterator[None]:
@@ -49,6 +51,21 @@ class WatchScreen:
                 term.say("watch.done_last", "bold green", id=report.checkpoint.id)
             else:
                 term.say("watch.done", "bold green", id=report.checkpoint.id, next=following.id)
+        if self.standing is not None:
+            term.line()
+            self.course_progress(self.standing())
+
+    def course_progress(self, standing: Standing) -> None:
+        """Passed of total, and the next medal with what it still needs."""
+        passed, total = standing.passed_count, len(standing.statuses)
+        upcoming = next((status for status in standing.medals if not status.earned), None)
+        if upcoming is None:
+            self.term.say("watch.course_all_medals", "dim", passed=passed, total=total)
+        else:
+            name = upcoming.medal.name.get(self.term.language)
+            self.term.say(
+                "watch.course", "dim", passed=passed, total=total, medal=name, missing=", ".join(upcoming.missing)
+            )
 
     def hints(self, reply: HintReply) -> None:
         hints_view.hints(self.term, reply)
@@ -59,3 +76,7 @@ class WatchScreen:
     def note(self, key: str, **params: Any) -> None:
         self.term.line()
         self.term.note(key, **params)
+
+    def problem(self, error: TinygradLearnError) -> None:
+        self.term.line()
+        self.term.error(error)

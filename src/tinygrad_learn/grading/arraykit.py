@@ -139,6 +139,7 @@ def expect_grad(
     tol: float = ARRAY_GRAD_TOL,
     ops: Sequence[str] = (),
     strict: bool = True,
+    expected_from: str = "",
 ) -> None:
     """`tensor.grad` is an array of the tensor's own shape, matching `expected` entry by entry; when it
     does not, the worst entries are shown side by side with the numerical ones. `strict`: as in
@@ -160,4 +161,4 @@ def expect_grad(
             label = entry_label(name, index, bare_if_0d=strict)
             autograd[label] = float(grad[index])
             numeric[label] = float(expected[index])
-        expect_grads(autograd, numeric, expr=expr, given=given, tol=tol, ops=ops)
+        expect_grads(autograd, numeric, expr=expr, given=given, tol=tol, ops=ops, expected_from=expected_from)

@@ -263,12 +263,15 @@ def expect_grads(
     given: Mapping[str, Any],
     tol: float = 1e-5,
     ops: Iterable[str] = (),
+    expected_from: str = "",
 ) -> None:
     """Compare autograd gradients with reference or numerical ones, input by input.
 
-    On a mismatch the failure carries a row per input (autograd, numerical, difference), which
+    On a mismatch the failure carries a row per input (autograd, expected, difference), which
     the CLI shows as a table. `ops` names the methods whose backward the expression uses
-    (`["__mul__", "tanh"]`); the CLI then points at them in the learner's file.
+    (`["__mul__", "tanh"]`); the CLI then points at them in the learner's file. `expected_from`
+    says how the expected values were obtained ("numerical", "reference" engine, "formula"),
+    for the table's legend.
     """
     rows = []
     wrong = False
@@ -282,5 +285,7 @@ def expect_grads(
         rows.append({"name": f"{name}.grad", "autograd": got, "numeric": expected, "diff": diff, "wrong": bad})
     if wrong:
         op_names = [str(op) for op in ops]
-        named = {"ops": op_names} if op_names else {}
+        named: dict[str, Any] = {"ops": op_names} if op_names else {}
+        if expected_from:
+            named["expected_from"] = expected_from
         fail("grad_mismatch", expr=expr, given=given, rows=rows, **named)

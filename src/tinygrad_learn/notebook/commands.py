@@ -90,7 +90,7 @@ class NotebookSession:
         from ..progress import ProgressStore
         from ..state import standing
 
-        return standing(self.course, ProgressStore(workspace).read(), workspace.exercises)
+        return standing(self.course, ProgressStore(workspace).read())
 
     def show(self, draw: Callable[[Terminal], None]) -> None:
         display(HTML(render(self.language, draw)))
