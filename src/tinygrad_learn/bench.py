@@ -213,6 +213,7 @@ def _measure_shape(
         {"engine": engine, "shape": shape, "sizes": list(sizes), "size_limit": size_limit},
         exercises=workspace.exercises,
         solutions=course.solutions,
+        policy=course.allowed_imports,
         time_limit=size_limit * (len(sizes) + 1) + 10,
         idle_limit=size_limit + 1,
         on_record=arrived,
@@ -243,6 +244,7 @@ def _measure_memory(course: Course, workspace: Workspace, engine: str, size_limi
         {"engine": engine, "shape": "memory", "steps": MEMORY_STEPS},
         exercises=workspace.exercises,
         solutions=course.solutions,
+        policy=course.allowed_imports,
         time_limit=size_limit * 4,
     )
     for record in result.records:

@@ -43,6 +43,7 @@ def run_checkpoint(course: Course, workspace: Workspace, checkpoint: Checkpoint,
         course.solutions,
         seed=new_seed() if seed is None else seed,
         time_limit=checkpoint.time_limit,
+        policy=course.allowed_imports,
     )
 
 

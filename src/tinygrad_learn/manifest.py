@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .errors import TinygradLearnError
+from .grading.allowlist import DEFAULT_MODULES, TEST_FILE_MODULES, ImportPolicy
 from .paths import MANIFEST_NAME, SUITES_DIR
 
 FORMAT_VERSION = 1
@@ -59,6 +60,8 @@ class Course:
     format_version: int
     checkpoints: tuple[Checkpoint, ...]
     medals: tuple[Medal, ...]
+    allowed_imports: ImportPolicy = ImportPolicy.of()
+    """What learner code may import (checkpoints.yaml `allowed_imports`), checked before it runs."""
 
     def find(self, spelling: str) -> Checkpoint | None:
         """The checkpoint for `step2`, `Step 2`, `step-2` or any declared alias."""
@@ -176,7 +179,21 @@ def parse_course(data: Any, root: Path) -> Course:
     if not isinstance(medal_entries, list):
         raise _invalid("medals", "should be a list")
     medals = _medals(medal_entries, {c.id for c in checkpoints})
-    return Course(root=root, format_version=version, checkpoints=checkpoints, medals=medals)
+    allowed = _allowed_imports(top.raw("allowed_imports", {}))
+    return Course(root=root, format_version=version, checkpoints=checkpoints, medals=medals, allowed_imports=allowed)
+
+
+def _allowed_imports(node: Any) -> ImportPolicy:
+    """`allowed_imports: {modules: [...], in_test_files: [...]}`; either list defaults to the built-in one."""
+    if not isinstance(node, dict) or set(node) - {"modules", "in_test_files"}:
+        raise _invalid("allowed_imports", "should be a mapping with the lists modules and in_test_files")
+    lists = []
+    for key, default in (("modules", DEFAULT_MODULES), ("in_test_files", TEST_FILE_MODULES)):
+        names = node.get(key, list(default))
+        if not isinstance(names, list) or not all(isinstance(name, str) and name.isidentifier() for name in names):
+            raise _invalid(f"allowed_imports.{key}", "should be a list of top-level module names")
+        lists.append(names)
+    return ImportPolicy.of(lists[0], lists[1])
 
 
 def _checkpoint(node: Any, where: str, suites_dir: Path) -> Checkpoint:

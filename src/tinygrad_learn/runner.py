@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from .grading import CHANNEL_ENV, EXERCISES_ENV, SEED_ENV, SOLUTIONS_ENV
+from .grading.allowlist import ImportPolicy, screen
+from .grading.confine import child_settings, confine
 from .paths import PYTEST_INI
 
 OUTPUT_TAIL = 20_000
@@ -231,6 +233,7 @@ def run_suite(
     seed: int,
     time_limit: float,
     memory_limit: int | None = None,
+    policy: ImportPolicy = ImportPolicy.of(),
 ) -> RunResult:
     """Grade `exercises` with `suite`; every failure mode ends in a RunResult, never an exception."""
     try:
@@ -238,10 +241,20 @@ def run_suite(
         expected = _test_names(source, suite)
     except (OSError, SyntaxError, ValueError) as error:
         return _could_not_start(seed, error)
+    # --- learner code the course does not allow never runs (grading/allowlist.py)
+    try:
+        refusal = screen(exercises, policy)
+    except OSError as error:
+        return _could_not_start(seed, error)
+    if refusal is not None:
+        return RunResult(False, (), seed, 0.0, problem="forbidden", problem_detail=vars(refusal).copy())
+    # ---
     limit = DEFAULT_MEMORY_LIMIT if memory_limit is None else memory_limit
     try:
         with tempfile.TemporaryDirectory(prefix="tinygrad-learn-", ignore_cleanup_errors=True) as scratch:
-            return _run_in(Path(scratch), source, suite.name, expected, exercises, solutions, seed, time_limit, limit)
+            return _run_in(
+                Path(scratch), source, suite.name, expected, exercises, solutions, seed, time_limit, limit, policy
+            )
     except OSError as error:  # no room for the scratch folder, or the exercises cannot be copied
         return _could_not_start(seed, error)
 
@@ -256,6 +269,7 @@ def _run_in(
     seed: int,
     time_limit: float,
     memory_limit: int,
+    policy: ImportPolicy,
 ) -> RunResult:
     work = scratch / "run"
     work.mkdir()
@@ -273,6 +287,7 @@ def _run_in(
             "PWD": str(work),
             SEED_ENV: str(seed),
             RUN_MARKER_ENV: marker,
+            **child_settings(scratch, policy),  # the child confines itself (grading/confine.py)
         }
     )
     command = [
@@ -483,6 +498,7 @@ def run_worker(
     idle_limit: float | None = None,
     on_record: Callable[[dict[str, Any]], None] | None = None,
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
+    policy: ImportPolicy = ImportPolicy.of(),
 ) -> WorkerResult:
     """Run `target` ("module:function") in a fresh process next to the learner's exercises.
 
@@ -490,11 +506,19 @@ def run_worker(
     lines over an inherited pipe, each handed to `on_record` as it arrives. The whole process
     group is stopped after `time_limit` seconds, or after `idle_limit` seconds without a record.
     """
+    # --- learner code the course does not allow never runs (grading/allowlist.py)
+    refusal = screen(exercises, policy)
+    if refusal is not None:
+        error = {"kind": "error", "type": "PermissionError", "message": f"{refusal.name} is not allowed"}
+        where = {"file": refusal.file, "line": refusal.line, "code": refusal.name}
+        return WorkerResult(({**error, "where": where}, {"kind": "finish"}), None, None, 0.0)
+    # ---
     read_fd, write_fd = os.pipe()
     env = _learner_env(exercises.resolve(), solutions)
     env[CHANNEL_ENV] = str(write_fd)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tinygrad-learn-") as scratch:
+        env.update(child_settings(Path(scratch), policy))  # the child confines itself (grading/confine.py)
         try:
             process = _start_confined(
                 [sys.executable, "-B", "-c", WORKER_ENTRY], Path(scratch), env, write_fd, memory_limit
@@ -594,6 +618,7 @@ def worker_main() -> None:
         channel.flush()
 
     job = json.loads(sys.stdin.readline())
+    confine()  # before the learner's code is imported (grading/confine.py)
     module_name, function_name = str(job["target"]).split(":")
     try:
         function = getattr(importlib.import_module(module_name), function_name)

@@ -80,6 +80,7 @@ def run_training(
         {"steps": total, "seed": seed},
         exercises=workspace.exercises,
         solutions=course.solutions,
+        policy=course.allowed_imports,
         time_limit=TIME_LIMIT,
         idle_limit=IDLE_LIMIT,
         on_record=arrived,
