@@ -241,14 +241,6 @@ def run_suite(
         expected = _test_names(source, suite)
     except (OSError, SyntaxError, ValueError) as error:
         return _could_not_start(seed, error)
-    # --- learner code the course does not allow never runs (grading/allowlist.py)
-    try:
-        refusal = screen(exercises, policy)
-    except OSError as error:
-        return _could_not_start(seed, error)
-    if refusal is not None:
-        return RunResult(False, (), seed, 0.0, problem="forbidden", problem_detail=vars(refusal).copy())
-    # ---
     limit = DEFAULT_MEMORY_LIMIT if memory_limit is None else memory_limit
     try:
         with tempfile.TemporaryDirectory(prefix="tinygrad-learn-", ignore_cleanup_errors=True) as scratch:
@@ -328,6 +320,16 @@ def _run_in(
     for reader in readers:
         reader.daemon = True
         reader.start()
+    # --- learner code the course does not allow never runs (grading/allowlist.py). The copy that
+    # would run is read while the child starts: it waits for its token before importing anything.
+    refusal = screen(learner_copy, policy)
+    if refusal is not None:
+        _kill_group(process)
+        process.wait()
+        for reader in readers:
+            reader.join(timeout=2)
+        return RunResult(False, (), seed, 0.0, problem="forbidden", problem_detail=vars(refusal).copy())
+    # ---
     assert process.stdin is not None
     try:
         process.stdin.write((token + "\n").encode())

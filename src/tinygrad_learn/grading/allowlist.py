@@ -14,6 +14,8 @@ refused here when the name is computed, and caught by the audit hook of the grad
 from __future__ import annotations
 
 import ast
+import functools
+import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,32 +167,58 @@ def screen(exercises: Path, policy: ImportPolicy) -> Refusal | None:
 def screen_source(source: bytes, file: str, policy: ImportPolicy) -> Refusal | None:
     try:
         tree = ast.parse(source, filename=file)
-        return next(_refusals(tree, file, policy, Path(file).name.startswith("test_")), None)
+        in_test_file = Path(file).name.startswith("test_")
+        refusal = next(_import_refusals(tree.body, file, policy, in_test_file), None)
+        if refusal is None and _may_name_machinery(source):
+            refusal = next(_name_refusals(tree, file), None)
+        return refusal
     except SyntaxError:
         return None  # the grading run reports it, with the line and a caret
     except (RecursionError, MemoryError, ValueError):
         return Refusal(file, 0, "", "unreadable")
 
 
-def _refusals(tree: ast.AST, file: str, policy: ImportPolicy, in_test_file: bool) -> Iterator[Refusal]:
-    plain_calls = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call) and _plain_call(node)}
-    for node in ast.walk(tree):
-        line = getattr(node, "lineno", 0)
+@functools.cache
+def _watched_words() -> re.Pattern[bytes]:
+    """Compiled on first use: the grading child imports this module but never screens."""
+    words = sorted(DENIED_NAMES | DENIED_ATTRIBUTES | CHECKED_CALLS)
+    return re.compile(rb"\b(?:" + b"|".join(re.escape(word.encode()) for word in words) + rb")\b")
+
+
+def _may_name_machinery(source: bytes) -> bool:
+    """Whether the source spells a watched name; identifiers outside ASCII are normalised by
+    Python (a full-width `ｅｖａｌ` is `eval`), so such a file is always read in full."""
+    return not source.isascii() or _watched_words().search(source) is not None
+
+
+def _import_refusals(body: list[ast.stmt], file: str, policy: ImportPolicy, in_test_file: bool) -> Iterator[Refusal]:
+    """Imports are statements: only statement bodies are walked, not every expression."""
+    for node in body:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if not policy.allows(alias.name, in_test_file):
-                    yield Refusal(file, line, alias.name, "module")
+                    yield Refusal(file, node.lineno, alias.name, "module")
         elif isinstance(node, ast.ImportFrom):
             if node.level == 0 and node.module is not None:
                 if not policy.allows(node.module, in_test_file):
-                    yield Refusal(file, line, node.module, "module")
+                    yield Refusal(file, node.lineno, node.module, "module")
                 for alias in node.names:
                     if not policy.allows(f"{node.module}.{alias.name}", in_test_file):
-                        yield Refusal(file, line, f"{node.module}.{alias.name}", "module")
+                        yield Refusal(file, node.lineno, f"{node.module}.{alias.name}", "module")
             for alias in node.names:
                 if alias.name in DENIED_NAMES or alias.name in DENIED_ATTRIBUTES:
-                    yield Refusal(file, line, alias.name, "name")
-        elif isinstance(node, ast.Name) and node.id in DENIED_NAMES:
+                    yield Refusal(file, node.lineno, alias.name, "name")
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(node, field, None)
+            if isinstance(inner, list):
+                yield from _import_refusals(inner, file, policy, in_test_file)
+
+
+def _name_refusals(tree: ast.AST, file: str) -> Iterator[Refusal]:
+    plain_calls = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call) and _plain_call(node)}
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.Name) and node.id in DENIED_NAMES:
             yield Refusal(file, line, node.id, "name")
         elif isinstance(node, ast.Name) and node.id in CHECKED_CALLS and id(node) not in plain_calls:
             reason = "name" if node.id == "vars" else "computed_attribute"

@@ -20,10 +20,6 @@ from typing import Any
 
 from tinygrad_learn.grading.allowlist import ImportPolicy
 
-POLICY_ENV = "TINYGRAD_LEARN_ALLOWED_IMPORTS"
-WRITABLE_ENV = "TINYGRAD_LEARN_WRITABLE"
-"""The scratch folder of the run: the only place learner code may write."""
-
 CALLED_DIRECTLY = frozenset(
     {
         "sys._getframe",
@@ -111,6 +107,9 @@ def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Call
     readable = writable + _roots(sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
     refused: list[RefusedCall] = []
     busy = [False]
+    armed = [False]
+    """Set once a learner file is read, compiled or run: before that no learner frame can exist,
+    so the collection phase (pytest's and numpy's imports) costs a set lookup per event."""
     getframe = sys._getframe
     realpath = os.path.realpath
 
@@ -152,9 +151,24 @@ def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Call
             return _may_open(args, readable, writable, realpath)
         return False
 
+    def arms(event: str, args: tuple[Any, ...]) -> bool:
+        if event == "exec":
+            source = getattr(args[0], "co_filename", None) if args else None
+        elif event in ("compile", "import"):
+            source = args[1] if len(args) > 1 else None
+        elif event == "open":
+            source = args[0] if args else None
+        else:
+            return False
+        return isinstance(source, str) and source.startswith(learner)
+
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if busy[0]:
             return
+        if not armed[0]:
+            if not arms(event, args):
+                return
+            armed[0] = True
         directly = event in CALLED_DIRECTLY
         if not (directly or event in CALLED_ANYWHERE or event.startswith(REFUSED_PREFIXES)):
             return
@@ -201,8 +215,3 @@ def _may_open(
         isinstance(flags, int) and bool(flags & WRITE_FLAGS)
     )
     return resolved.startswith(writable if writes else readable)
-
-
-def install_from_environment(learner_root: str) -> Callable[[], list[RefusedCall]]:
-    policy = ImportPolicy.from_text(os.environ.get(POLICY_ENV, "")) if os.environ.get(POLICY_ENV) else ImportPolicy.of()
-    return install(learner_root, os.environ.get(WRITABLE_ENV, ""), policy)

@@ -10,9 +10,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tinygrad_learn.grading import EXERCISES_ENV, SOLUTIONS_ENV, audit, landlock
+from tinygrad_learn.grading import EXERCISES_ENV, SOLUTIONS_ENV
 from tinygrad_learn.grading.allowlist import ImportPolicy
+
+if TYPE_CHECKING:  # the parent needs only child_settings: audit and landlock load in the child
+    from tinygrad_learn.grading import audit, landlock
+
+POLICY_ENV = "TINYGRAD_LEARN_ALLOWED_IMPORTS"
+WRITABLE_ENV = "TINYGRAD_LEARN_WRITABLE"
+"""The scratch folder of the run: the only place learner code may write."""
 
 
 def child_settings(writable: Path, policy: ImportPolicy) -> dict[str, str]:
@@ -20,8 +28,8 @@ def child_settings(writable: Path, policy: ImportPolicy) -> dict[str, str]:
     temporary = writable / "tmp"
     temporary.mkdir(exist_ok=True)
     return {
-        audit.WRITABLE_ENV: str(writable),
-        audit.POLICY_ENV: policy.as_text(),
+        WRITABLE_ENV: str(writable),
+        POLICY_ENV: policy.as_text(),
         "TMPDIR": str(temporary),
     }
 
@@ -35,17 +43,23 @@ def confine() -> Callable[[], list[audit.RefusedCall]]:
 def watch_calls() -> Callable[[], list[audit.RefusedCall]]:
     """Install the audit hook; the returned function hands over the learner's refused calls."""
     learner = os.environ.get(EXERCISES_ENV, "")
-    if not learner or not os.environ.get(audit.WRITABLE_ENV):
+    if not learner or not os.environ.get(WRITABLE_ENV):
         return list  # not started by the runner (a bare pytest run of a suite): nothing to confine
-    return audit.install_from_environment(learner)
+    from tinygrad_learn.grading import audit
+
+    text = os.environ.get(POLICY_ENV)
+    policy = ImportPolicy.from_text(text) if text else ImportPolicy.of()
+    return audit.install(learner, os.environ[WRITABLE_ENV], policy)
 
 
 def restrict_files() -> landlock.Status | None:
     """Landlock, where the kernel has it. A grading run calls it once pytest has collected the
     suite (collecting lists the folders above it) and before any test loads learner code."""
     learner = os.environ.get(EXERCISES_ENV, "")
-    writable = os.environ.get(audit.WRITABLE_ENV, "")
+    writable = os.environ.get(WRITABLE_ENV, "")
     if not learner or not writable:
         return None
+    from tinygrad_learn.grading import landlock
+
     readable = [*landlock.python_paths(), learner, os.environ.get(SOLUTIONS_ENV, "")]
     return landlock.restrict([path for path in readable if path], [writable, os.devnull])

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tinygrad_learn.grading.allowlist import ImportPolicy
-from tinygrad_learn.grading.audit import POLICY_ENV
+from tinygrad_learn.grading.confine import POLICY_ENV
 
 _MAX_DEPTH = 4
 
