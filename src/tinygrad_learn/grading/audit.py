@@ -104,7 +104,7 @@ def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Call
     """Install the hook; the returned function hands over (and forgets) the calls refused so far."""
     learner = _roots(learner_root)
     writable = _roots(writable_root, os.devnull)
-    readable = writable + _roots(sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
+    readable = writable + learner + _roots(sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
     refused: list[RefusedCall] = []
     busy = [False]
     armed = [False]
