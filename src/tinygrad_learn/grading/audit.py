@@ -26,6 +26,8 @@ CALLED_DIRECTLY = frozenset(
         "sys._current_frames",
         "sys._current_exceptions",
         "object.__getattr__",
+        "object.__setattr__",
+        "object.__delattr__",
         "compile",
         "import",
         "builtins.breakpoint",
@@ -42,8 +44,6 @@ CALLED_ANYWHERE = frozenset(
         "gc.get_objects",
         "gc.get_referrers",
         "gc.get_referents",
-        "object.__setattr__",
-        "object.__delattr__",
         "os.system",
         "os.exec",
         "os.posix_spawn",
@@ -52,8 +52,6 @@ CALLED_ANYWHERE = frozenset(
         "os.forkpty",
         "os.kill",
         "os.killpg",
-        "os.putenv",
-        "os.unsetenv",
         "os.chdir",
         "os.remove",
         "os.rename",
@@ -175,6 +173,8 @@ def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Call
         busy[0] = True
         try:
             frame = getframe(1)
+            if not directly and frame.f_code.co_filename in IMPORT_MACHINERY:
+                return  # listing and reading a package's folder: the import itself was checked
             where = direct_caller(frame, event) if directly else anywhere(frame)
             if where is None or allowed(event, args, where):
                 return
