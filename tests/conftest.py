@@ -1,4 +1,4 @@
-"""Shared fixtures: every test gets its own workspace and a clean environment."""
+"""Shared fixtures: every test gets its own workspace, its own HOME and a clean environment."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.setenv("TINYGRAD_LEARN_WIDTH", "100")
+    # The default workspace (~/tinygrad-learn) of a test lies in its own temporary folder.
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
     monkeypatch.chdir(tmp_path)
     yield
 

@@ -67,7 +67,7 @@ def test_every_checkpoint_passes_with_the_solutions_and_every_medal_is_earned(
     assert result.exit_code == 0
     progress = json.loads(run_cli(cli, "progress", "--json").stdout)
     assert all(medal["earned"] for medal in progress["medals"])
-    assert {medal["id"] for medal in progress["medals"]} == {"bronze", "silver", "gold", "platinum"}
+    assert [medal["id"] for medal in progress["medals"]] == [medal.id for medal in real_course.medals]
 
 
 # Seeds once seen to refuse a correct engine, each kept so the refusal can never come back.
@@ -81,3 +81,10 @@ def test_seeds_that_once_refused_a_correct_engine(real_course: Course, checkpoin
     checkpoint = real_course.get(checkpoint_id)
     result = run_suite(checkpoint.suite_path, real_course.solutions, real_course.solutions, seed=seed, time_limit=60)
     assert result.passed, [(test.name, test.failure) for test in result.failed_tests]
+
+
+def test_the_course_passes_dev_check(real_course: Course, cli: CliRunner) -> None:
+    """Everything `dev check` demands of a course (see tinygrad_learn.dev.check), on the course itself."""
+    result = run_cli(cli, "dev", "check", "--seed", "11")
+    assert f"Checked the course in {real_course.root}: {len(real_course.checkpoints)} checkpoints" in result.output
+    assert result.exit_code == 0, result.output

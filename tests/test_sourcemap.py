@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tinygrad_learn import runner
-from tinygrad_learn.checking import CheckReport, Outcome
+from tinygrad_learn.checking import locate_backward
 from tinygrad_learn.manifest import Course
 from tinygrad_learn.paths import Workspace
 from tinygrad_learn.sourcemap import (
@@ -18,7 +18,6 @@ from tinygrad_learn.sourcemap import (
     definitions,
     find,
     ops_in_expression,
-    with_backward_locations,
 )
 
 from .conftest import run_cli
@@ -138,11 +137,30 @@ def test_suites_that_name_no_operations_still_get_locations(fixture_course: Cour
     )
     result = runner.RunResult(False, tests, 1, 0.1)
     checkpoint = replace(fixture_course.get("alpha"), files=("engine.py",))
-    report = CheckReport(checkpoint, result, Outcome.FAILED, (), (), None)
-    located = with_backward_locations(report, tmp_path)
-    first, second = located.result.tests
+    located = locate_backward(result, checkpoint, tmp_path)
+    first, second = located.tests
     assert first.failure is not None
     assert [place["name"] for place in first.failure["params"]["backward_at"]] == ["Value.__mul__"]
     assert second == result.tests[1]
-    passing = replace(report, result=replace(result, tests=(runner.TestOutcome("test_x", "passed"),)))
-    assert with_backward_locations(passing, tmp_path) is passing
+    passing = replace(result, tests=(runner.TestOutcome("test_x", "passed"),))
+    assert locate_backward(passing, checkpoint, tmp_path) is passing
+
+
+def test_check_and_verify_serialise_the_same_report(cli: CliRunner, gamma: Workspace) -> None:
+    """Both take the report as `check` finished it: locations included, one JSON object."""
+    engine = gamma.exercises / "engine.py"
+    engine.write_text(REFERENCE_ENGINE.read_text(encoding="utf-8"), encoding="utf-8")
+    assert run_cli(cli, "check", "gamma").exit_code == 0
+    progress = gamma.progress_file.read_bytes()
+    engine.write_text(engine.read_text(encoding="utf-8").replace("other.data * out.grad", "other.data"), "utf-8")
+
+    checked = json.loads(run_cli(cli, "check", "gamma", "--json", "--seed", "7").stdout)["results"]
+    gamma.progress_file.write_bytes(progress)  # passed again, so that verify re-checks it
+    verified = json.loads(run_cli(cli, "verify", "--json", "--seed", "7").stdout)["results"]
+
+    assert [report["id"] for report in verified] == ["gamma"]
+    for report in (checked[0], verified[0]):
+        assert report.pop("duration") >= 0
+    assert verified[0] == checked[0]
+    assert checked[0]["outcome"] == "regressed"
+    assert checked[0]["tests"][0]["failure"]["params"]["backward_at"][0]["name"] == "Value.__mul__"

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tinygrad_learn.manifest import Course
-from tinygrad_learn.terminal import Terminal
+from tinygrad_learn.training_view import sparkline
 from tinygrad_learn.workspace import init_workspace
 
 from .conftest import run_cli
@@ -53,7 +53,7 @@ def test_unknown_task_is_a_usage_error(course_workspace: Path, cli: CliRunner) -
 
 
 def test_sparkline_follows_the_loss_down() -> None:
-    line = Terminal("en").sparkline((8.0, 4.0, 2.0, 1.0, 0.5, 0.25))
+    line = sparkline((8.0, 4.0, 2.0, 1.0, 0.5, 0.25))
     assert len(line) == 6
     assert list(line) == sorted(line, reverse=True)
     assert line[0] != line[-1]

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from tinygrad_learn.manifest import load_course
 from tinygrad_learn.paths import Workspace
-from tinygrad_learn.progress import ProgressStore, files_hash, suite_version
+from tinygrad_learn.progress import ProgressStore, files_hash
+from tinygrad_learn.versioning import suite_version
 from tinygrad_learn.workspace import init_workspace
 
 from .conftest import FIXTURE_COURSE, run_cli

@@ -5,7 +5,7 @@ n deep) and a binary tree (n leaves summed pairwise, level by level: log2(n) dee
 and graph shape runs in its own worker process (see `runner.run_worker`): the learner's code may
 hang or crash, so a size that takes longer than the limit is stopped, and a crash loses nothing
 measured before it. The growth exponent is fitted on a log-log scale; memory per node comes from
-tracemalloc. The core returns values; `terminal.py` draws them.
+tracemalloc. The core returns values; `bench_view.py` draws them.
 """
 
 from __future__ import annotations
@@ -152,9 +152,9 @@ def run_bench(
 
     When the learner's engine cannot run the smallest graph, nothing else is measured.
     """
-    if not (workspace.exercises / "engine.py").is_file():
+    if course.engine is None or not (workspace.exercises / course.engine.file).is_file():
         raise TinygradLearnError("bench.no_engine")
-    if not (course.solutions / "engine.py").is_file():
+    if not (course.solutions / course.engine.file).is_file():
         raise TinygradLearnError("bench.no_reference")
     runs: list[ShapeRun] = []
     memory: list[MemoryRun] = []
@@ -210,7 +210,7 @@ def _measure_shape(
 
     result = run_worker(
         WORKER,
-        {"engine": engine, "shape": shape, "sizes": list(sizes), "size_limit": size_limit},
+        {"engine": engine, "shape": shape, "sizes": list(sizes), "size_limit": size_limit, **_engine_names(course)},
         exercises=workspace.exercises,
         solutions=course.solutions,
         policy=course.allowed_imports,
@@ -236,12 +236,19 @@ def _measure_shape(
     return tuple(timings)
 
 
+def _engine_names(course: Course) -> dict[str, str]:
+    """Where the worker finds the value class: the course's manifest says (`engine:`)."""
+    if course.engine is None:
+        raise TinygradLearnError("bench.no_engine")
+    return {"module": course.engine.module, "value": course.engine.value}
+
+
 def _measure_memory(course: Course, workspace: Workspace, engine: str, size_limit: float) -> MemoryRun:
     from .runner import run_worker
 
     result = run_worker(
         WORKER,
-        {"engine": engine, "shape": "memory", "steps": MEMORY_STEPS},
+        {"engine": engine, "shape": "memory", "steps": MEMORY_STEPS, **_engine_names(course)},
         exercises=workspace.exercises,
         solutions=course.solutions,
         policy=course.allowed_imports,
@@ -296,8 +303,9 @@ def count_nodes(root: Any) -> int | None:
 def worker(payload: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
     from .grading import testkit
 
-    engine = testkit.learner("engine") if payload["engine"] == "yours" else testkit.reference("engine")
-    value_type = engine.Value
+    module = payload["module"]
+    engine = testkit.learner(module) if payload["engine"] == "yours" else testkit.reference(module)
+    value_type = getattr(engine, payload["value"])
     if payload["shape"] == "memory":
         _memory_worker(value_type, int(payload["steps"]), send)
         return

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import TinygradLearnError
 from .manifest import Checkpoint, Course, Medal
 from .paths import Workspace
-from .progress import FAILED, PASSED, Entry, ProgressStore, files_hash, now, suite_version
+from .progress import FAILED, PASSED, Entry, ProgressStore, files_hash, now
 from .runner import RunResult, new_seed, run_suite
+from .sourcemap import with_backward_at
 from .state import earned_medals
+from .versioning import suite_version
 
 
 class Outcome(enum.Enum):
@@ -89,9 +92,36 @@ def record(
 def check(course: Course, workspace: Workspace, checkpoint: Checkpoint, seed: int | None = None) -> CheckReport:
     # Hash before running, so an edit made during the run never gets credited as passing.
     graded_hash = files_hash(workspace.exercises, checkpoint.files)
-    result = run_checkpoint(course, workspace, checkpoint, seed)
+    result = locate_backward(run_checkpoint(course, workspace, checkpoint, seed), checkpoint, workspace.exercises)
     try:
         return record(course, workspace, checkpoint, result, graded_hash)
     except TinygradLearnError as error:
         outcome = Outcome.NEWLY_PASSED if result.passed else Outcome.FAILED
         return CheckReport(checkpoint, result, outcome, (), (), None, save_error=error)
+
+
+def check_many(
+    course: Course,
+    workspace: Workspace,
+    targets: list[Checkpoint],
+    seed: int | None = None,
+    on_start: Callable[[Checkpoint, int, int], None] | None = None,
+) -> list[CheckReport]:
+    """Check each in turn; `on_start(checkpoint, number, total)` is called before each run."""
+    reports = []
+    for number, checkpoint in enumerate(targets, start=1):
+        if on_start is not None:
+            on_start(checkpoint, number, len(targets))
+        reports.append(check(course, workspace, checkpoint, seed))
+    return reports
+
+
+def locate_backward(result: RunResult, checkpoint: Checkpoint, exercises: Path) -> RunResult:
+    """The result with each gradient mismatch pointed at the learner's backward code, so every
+    report that leaves `check` (shown, watched, verified or serialised) carries the same places."""
+    tests = tuple(
+        replace(test, failure=with_backward_at(test.failure, exercises, checkpoint.files)) for test in result.tests
+    )
+    if all(new.failure is old.failure for new, old in zip(tests, result.tests, strict=True)):
+        return result
+    return replace(result, tests=tests)

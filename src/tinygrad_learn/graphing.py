@@ -88,13 +88,13 @@ def draw_graph(
     bind(expr, values)
     if image_format is not None and image_format not in FORMATS:
         raise TinygradLearnError("graph.bad_format", value=image_format, formats=", ".join(FORMATS))
-    if not (workspace.exercises / "engine.py").is_file():
+    if course.engine is None or not (workspace.exercises / course.engine.file).is_file():
         raise TinygradLearnError("graph.no_engine")
     from .runner import run_worker
 
     result = run_worker(
         WORKER,
-        {"expr": expr, "values": values},
+        {"expr": expr, "values": values, "module": course.engine.module, "value": course.engine.value},
         exercises=workspace.exercises,
         solutions=course.solutions,
         policy=course.allowed_imports,
@@ -271,11 +271,12 @@ def _plain(value: Any) -> Any:
 def worker(payload: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
     from .grading import testkit
 
-    engine = testkit.learner("engine")
-    if not hasattr(engine, "Value"):
+    engine = testkit.learner(payload["module"])
+    value_type = getattr(engine, payload["value"], None)
+    if value_type is None:
         send({"kind": "error", "type": "no_value", "message": "", "where": None})
         return
-    leaves = {name: engine.Value(float(value)) for name, value in payload["values"].items()}
+    leaves = {name: value_type(float(value)) for name, value in payload["values"].items()}
     out = build(payload["expr"], leaves)
     if not hasattr(out, "backward"):
         send({"kind": "error", "type": "not_a_value", "message": type(out).__name__, "where": None})

@@ -68,6 +68,9 @@ class SolutionReply:
 
 def reveal_solution(course: Course, workspace: Workspace, checkpoint: Checkpoint, peek: bool) -> SolutionReply:
     """A checkpoint's reference code once it has passed; before that only by peeking, which is recorded."""
+    if not course.solutions.is_dir():
+        # A student build of the course is handed out without solutions/: there is nothing to reveal.
+        raise TinygradLearnError("instructor.solutions_withheld", id=checkpoint.id)
     store = ProgressStore(workspace)
     passed = store.read().entry(checkpoint.id).passed
     if not passed and not peek:

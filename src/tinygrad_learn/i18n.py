@@ -8,7 +8,8 @@ from typing import Any
 
 import yaml
 
-from .paths import LOCALES_DIR
+from .korean import fill
+from .paths import LOCALES_DIR, SUITES_DIR
 
 LANGUAGES = ("en", "ko")
 LANG_ENV = "TINYGRAD_LEARN_LANG"
@@ -45,6 +46,21 @@ def catalogue(language: str) -> dict[str, str]:
         return _flatten(yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
+@cache
+def _check_titles() -> dict[str, dict[str, str]]:
+    with open(SUITES_DIR / "titles.ko.yaml", encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+
+
+def check_title(suite: str, test: str, language: str) -> str:
+    """What the learner reads for a check: its Korean title, or its name in words."""
+    if language == "ko":
+        title = _check_titles().get(suite, {}).get(test)
+        if title:
+            return str(title)
+    return test.removeprefix("test_").replace("_", " ")
+
+
 class Translator:
     """Looks up and fills in a message in one language, falling back to English."""
 
@@ -53,7 +69,4 @@ class Translator:
 
     def __call__(self, key: str, **params: Any) -> str:
         text = catalogue(self.language).get(key) or catalogue("en").get(key) or key
-        try:
-            return text.format(**params)
-        except (KeyError, IndexError, ValueError):
-            return text
+        return fill(text, params)

@@ -13,9 +13,12 @@ from .errors import TinygradLearnError
 from .grading.allowlist import DEFAULT_MODULES, TEST_FILE_MODULES, ImportPolicy
 from .paths import MANIFEST_NAME, SUITES_DIR
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Version 2 derives lesson and suite paths from the id and says which engine and loops the tool runs."""
 DEFAULT_TIME_LIMIT = 10.0
 MIN_HINT_LEVELS = 3
+TRAINING_RECIPES = frozenset({"xor", "framework"})
+"""The training loops the tool knows how to drive (`train_xor` of train.py, `fit` of framework.py)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,29 @@ class Text:
 
     def get(self, language: str) -> str:
         return self.ko if language == "ko" else self.en
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Where the course's scalar engine lives: `bench` and `graph` build graphs with it."""
+
+    file: str
+    value: str
+    """The class of one number in the graph."""
+
+    @property
+    def module(self) -> str:
+        return self.file.removesuffix(".py")
+
+
+@dataclass(frozen=True)
+class Training:
+    """A loop `train` can run once its checkpoint is written: `train <name>`."""
+
+    name: str
+    recipe: str
+    steps: int
+    checkpoint: str
 
 
 @dataclass(frozen=True)
@@ -43,6 +69,7 @@ class Checkpoint:
     time_limit: float
     hints: tuple[Text, ...]
     suite_path: Path
+    trains: tuple[Training, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,8 +87,15 @@ class Course:
     format_version: int
     checkpoints: tuple[Checkpoint, ...]
     medals: tuple[Medal, ...]
+    suites_dir: Path = SUITES_DIR
+    engine: Engine | None = None
+    """None when the course has no scalar engine: then `bench` and `graph` have nothing to run."""
     allowed_imports: ImportPolicy = ImportPolicy.of()
     """What learner code may import (checkpoints.yaml `allowed_imports`), checked before it runs."""
+
+    @property
+    def trainings(self) -> tuple[Training, ...]:
+        return tuple(training for checkpoint in self.checkpoints for training in checkpoint.trains)
 
     def find(self, spelling: str) -> Checkpoint | None:
         """The checkpoint for `step2`, `Step 2`, `step-2` or any declared alias."""
@@ -149,6 +183,29 @@ def _invalid(where: str, problem: str) -> TinygradLearnError:
     return TinygradLearnError("manifest.invalid", where=where, problem=problem)
 
 
+# What version 1 left implicit, written out: the engine every v1 tool assumed, and its two loops.
+V1_ENGINE = {"file": "engine.py", "value": "Value"}
+V1_TRAININGS = {"week3": {"name": "xor", "steps": 300}, "week4-framework": {"name": "framework", "steps": 40}}
+
+
+def _migrate(data: dict[str, Any], root: Path) -> dict[str, Any]:
+    """A version 1 manifest is a version 2 one with the engine and loops the v1 tool assumed."""
+    if data.get("format_version") != 1:
+        return data
+    data = {**data, "format_version": 2}
+    if (root / "exercises" / V1_ENGINE["file"]).is_file():
+        data.setdefault("engine", V1_ENGINE)
+    entries = data.get("checkpoints")
+    if isinstance(entries, list):
+        data["checkpoints"] = [
+            {**entry, "trains": [V1_TRAININGS[entry["id"]]]}
+            if isinstance(entry, dict) and entry.get("id") in V1_TRAININGS and "trains" not in entry
+            else entry
+            for entry in entries
+        ]
+    return data
+
+
 def load_course(root: Path) -> Course:
     path = root / MANIFEST_NAME
     try:
@@ -168,6 +225,8 @@ def parse_course(data: Any, root: Path) -> Course:
         raise _invalid("format_version", "should be a whole number")
     if version > FORMAT_VERSION:
         raise TinygradLearnError("manifest.too_new", found=version, supported=FORMAT_VERSION)
+    data = _migrate(data, root)
+    top = _Reader(data, "")
     entries = top.raw("checkpoints")
     if not isinstance(entries, list) or not entries:
         raise _invalid("checkpoints", "should be a non-empty list")
@@ -175,12 +234,22 @@ def parse_course(data: Any, root: Path) -> Course:
     suites_dir = root / top.string("suites_dir") if "suites_dir" in data else SUITES_DIR
     checkpoints = tuple(_checkpoint(entry, f"checkpoints[{i}]", suites_dir) for i, entry in enumerate(entries))
     _check_references(checkpoints)
+    _check_trainings(checkpoints)
     medal_entries = top.raw("medals")
     if not isinstance(medal_entries, list):
         raise _invalid("medals", "should be a list")
     medals = _medals(medal_entries, {c.id for c in checkpoints})
+    engine = _engine(top.raw("engine")) if "engine" in data else None
     allowed = _allowed_imports(top.raw("allowed_imports", {}))
-    return Course(root=root, format_version=version, checkpoints=checkpoints, medals=medals, allowed_imports=allowed)
+    return Course(
+        root=root,
+        format_version=version,
+        checkpoints=checkpoints,
+        medals=medals,
+        suites_dir=suites_dir,
+        engine=engine,
+        allowed_imports=allowed,
+    )
 
 
 def _allowed_imports(node: Any) -> ImportPolicy:
@@ -196,6 +265,42 @@ def _allowed_imports(node: Any) -> ImportPolicy:
     return ImportPolicy.of(lists[0], lists[1])
 
 
+def _engine(node: Any) -> Engine:
+    reader = _Reader(node, "engine")
+    file = reader.string("file")
+    if not file.endswith(".py") or "/" in file:
+        raise _invalid("engine.file", "should name a .py file of exercises/")
+    value = reader.string("value")
+    if not value.isidentifier():
+        raise _invalid("engine.value", "should name a class")
+    return Engine(file=file, value=value)
+
+
+def _trainings(node: Any, where: str, checkpoint_id: str) -> tuple[Training, ...]:
+    if not isinstance(node, list):
+        raise _invalid(where, "should be a list")
+    trainings = []
+    for i, entry in enumerate(node):
+        reader = _Reader(entry, f"{where}[{i}]")
+        recipe = reader.string("recipe", reader.string("name"))
+        if recipe not in TRAINING_RECIPES:
+            known = ", ".join(sorted(TRAINING_RECIPES))
+            raise _invalid(reader.field("recipe"), f"'{recipe}' is not a loop the tool can run ({known})")
+        steps = reader.raw("steps")
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0:
+            raise _invalid(reader.field("steps"), "should be a positive whole number")
+        trainings.append(Training(reader.string("name"), recipe, steps, checkpoint_id))
+    return tuple(trainings)
+
+
+def default_suite(checkpoint_id: str) -> str:
+    return f"test_{checkpoint_id.replace('-', '_')}.py"
+
+
+def default_lesson(checkpoint_id: str) -> str:
+    return f"lessons/{checkpoint_id}"
+
+
 def _checkpoint(node: Any, where: str, suites_dir: Path) -> Checkpoint:
     reader = _Reader(node, where)
     checkpoint_id = reader.string("id")
@@ -204,7 +309,7 @@ def _checkpoint(node: Any, where: str, suites_dir: Path) -> Checkpoint:
     hints_node = reader.raw("hints")
     if not isinstance(hints_node, list) or len(hints_node) < MIN_HINT_LEVELS:
         raise _invalid(f"{where}.hints", f"needs at least {MIN_HINT_LEVELS} levels")
-    suite = reader.string("suite")
+    suite = reader.string("suite", default_suite(checkpoint_id))
     if not (suites_dir / suite).is_file():
         raise _invalid(f"{where}.suite", f"names {suite}, which the package does not have")
     return Checkpoint(
@@ -212,7 +317,7 @@ def _checkpoint(node: Any, where: str, suites_dir: Path) -> Checkpoint:
         aliases=reader.strings("aliases", []),
         stage=reader.text("stage"),
         title=reader.text("title"),
-        lesson=reader.string("lesson"),
+        lesson=reader.string("lesson", default_lesson(checkpoint_id)),
         files=reader.strings("files"),
         tasks=reader.strings("tasks", []),
         suite=suite,
@@ -220,6 +325,7 @@ def _checkpoint(node: Any, where: str, suites_dir: Path) -> Checkpoint:
         time_limit=reader.number("time_limit", DEFAULT_TIME_LIMIT),
         hints=tuple(_text(hint, f"{where}.hints[{i}]") for i, hint in enumerate(hints_node)),
         suite_path=suites_dir / suite,
+        trains=_trainings(reader.raw("trains", []), f"{where}.trains", checkpoint_id),
     )
 
 
@@ -237,6 +343,15 @@ def _check_references(checkpoints: tuple[Checkpoint, ...]) -> None:
             if required not in earlier:
                 raise _invalid(f"checkpoints[{checkpoint.id}].requires", f"'{required}' is not an earlier checkpoint")
         earlier.add(checkpoint.id)
+
+
+def _check_trainings(checkpoints: tuple[Checkpoint, ...]) -> None:
+    named: set[str] = set()
+    for checkpoint in checkpoints:
+        for training in checkpoint.trains:
+            if training.name in named:
+                raise _invalid(f"checkpoints[{checkpoint.id}].trains", f"'{training.name}' is trained twice")
+            named.add(training.name)
 
 
 def _medals(entries: list[Any], known: set[str]) -> tuple[Medal, ...]:

@@ -1,4 +1,10 @@
-"""Every path the tool uses, each with an environment-variable override."""
+"""Every path the tool uses, each with an environment-variable override.
+
+A course (the packaged one, or a clone's top level) and a workspace (made by `init`) are always
+different folders: the course holds checkpoints.yaml and the pristine stubs, the workspace the
+learner's exercises and the tool's state. Without an explicit workspace, commands use the nearest
+workspace at or above the current folder, else the default one, `~/tinygrad-learn`.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ WORKSPACE_ENV = "TINYGRAD_LEARN_WORKSPACE"
 
 MANIFEST_NAME = "checkpoints.yaml"
 STATE_DIR_NAME = ".tinygrad-learn"
+DEFAULT_WORKSPACE_NAME = "tinygrad-learn"
 PACKAGE_DIR = Path(__file__).resolve().parent
 SUITES_DIR = PACKAGE_DIR / "suites"
 PYTEST_INI = PACKAGE_DIR / "grading" / "pytest.ini"
@@ -60,26 +67,55 @@ class Workspace:
         return self.root / "journal"
 
 
-def _is_workspace(folder: Path) -> bool:
-    has_marker = (folder / STATE_DIR_NAME).is_dir() or (folder / MANIFEST_NAME).is_file()
-    return has_marker and (folder / "exercises").is_dir()
+def default_workspace() -> Path:
+    """Where `init` puts a workspace when given no folder, and where commands look last."""
+    return Path.home() / DEFAULT_WORKSPACE_NAME
+
+
+def is_course_source(folder: Path) -> bool:
+    """A course (a clone, or the packaged course) holds its manifest: it is never a workspace."""
+    return (folder / MANIFEST_NAME).is_file()
+
+
+def is_workspace(folder: Path) -> bool:
+    """A folder made by `init`: exercises/ and the tool's state beside them, and no course manifest."""
+    try:
+        return (folder / STATE_DIR_NAME).is_dir() and (folder / "exercises").is_dir() and not is_course_source(folder)
+    except OSError:
+        return False
 
 
 def find_workspace(explicit: Path | None = None, start: Path | None = None) -> Workspace:
-    """The workspace named on the command line or in the environment, else the nearest one above."""
+    """The workspace named on the command line, else in the environment, else the nearest one at or
+    above the current folder, else the one at the default location."""
     chosen = explicit or (Path(os.environ[WORKSPACE_ENV]) if os.environ.get(WORKSPACE_ENV) else None)
     if chosen is not None:
         try:
             folder = chosen.expanduser().resolve()
             found = (folder / "exercises").is_dir()
+            course = is_course_source(folder)
         except (OSError, ValueError):  # a path the system refuses outright: too long, a NUL byte
-            found = False
+            found = course = False
             folder = chosen
+        if course:
+            raise _in_course(folder)
         if not found:
             raise TinygradLearnError("workspace.not_a_workspace", path=str(folder))
         return Workspace(folder)
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if _is_workspace(folder):
+        if is_workspace(folder):
             return Workspace(folder)
-    raise TinygradLearnError("workspace.not_found", path=str(here))
+    if is_workspace(default_workspace()):
+        return Workspace(default_workspace().resolve())
+    inside = next((folder for folder in (here, *here.parents) if is_course_source(folder)), None)
+    if inside is not None:
+        raise _in_course(inside)
+    raise TinygradLearnError("workspace.not_found", path=str(here), default=str(default_workspace()))
+
+
+def _in_course(course: Path) -> TinygradLearnError:
+    """Run inside a course source: say so, and where the workspace is or how to make one."""
+    if is_workspace(default_workspace()):
+        return TinygradLearnError("workspace.in_course", path=str(course), workspace=str(default_workspace()))
+    return TinygradLearnError("workspace.in_course_none", path=str(course), default=str(default_workspace()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,8 @@ HEADER = (
     "# If it is ever lost or damaged, `tinygrad-learn check --all` rebuilds it from your code.\n"
 )
 
+PROGRESS_LIMIT = 4 * 1024**2
+"""A progress file larger than this is damaged: a whole course takes a few kilobytes."""
 TEMPORARY_PREFIX = ".progress-"
 TEMPORARY_SUFFIX = ".tmp"
 
@@ -71,27 +74,17 @@ def now() -> str:
 
 
 def files_hash(folder: Path, names: tuple[str, ...]) -> str:
+    """A fingerprint of the learner's files `names` in `folder` (exercises/), read as `learnerfiles`
+    reads them: a pipe, a device or an oversized file is refused, never read."""
+    from .learnerfiles import read_learner_file
+
     digest = hashlib.sha256()
     for name in names:
         digest.update(name.encode() + b"\0")
-        try:
-            digest.update((folder / name).read_bytes())
-        except OSError:
-            digest.update(b"<missing>")
+        data = read_learner_file(folder / name, folder.parent)
+        digest.update(b"<missing>" if data is None else data)
         digest.update(b"\0")
     return digest.hexdigest()[:16]
-
-
-# What every suite grades with besides its own file: a change here changes every verdict's basis.
-SHARED_GRADING_CODE = ("testkit.py", "suitekit.py")
-
-
-def suite_version(suite: Path) -> str:
-    digest = hashlib.sha256(suite.read_bytes())
-    package = Path(__file__).parent / "grading"
-    for name in SHARED_GRADING_CODE:
-        digest.update((package / name).read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def _entry_from(node: Any) -> Entry:
@@ -189,9 +182,22 @@ class ProgressStore:
         except _Damaged:
             return Snapshot({}, self._move_aside())
 
+    def _read_text(self) -> str:
+        """The file's text; a pipe or device is refused before it is opened (a read would block)."""
+        status = self.path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise TinygradLearnError("progress.not_regular", path=str(self.path))
+        if status.st_size > PROGRESS_LIMIT:
+            raise _Damaged()
+        handle = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(handle, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(handle).st_mode):
+                raise TinygradLearnError("progress.not_regular", path=str(self.path))
+            return stream.read(PROGRESS_LIMIT + 1).decode("utf-8")
+
     def _parse(self) -> Snapshot:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = self._read_text()
         except FileNotFoundError:
             return Snapshot({})
         except UnicodeDecodeError:

@@ -7,12 +7,12 @@ Value.__mul__`), and to cut a reference solution down to the parts a checkpoint 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checking import CheckReport
-from .runner import TestOutcome
+from .errors import TinygradLearnError
+from .learnerfiles import read_learner_file
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def definitions(source: str) -> tuple[Definition, ...] | None:
     """Top-level functions and classes, methods and class attributes; None if the source does not parse."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # nested too deeply to parse
         return None
     found: list[Definition] = []
     for node in tree.body:
@@ -79,8 +79,10 @@ def backward_locations(exercises: Path, files: tuple[str, ...], ops: list[Any]) 
         if not name.endswith(".py"):
             continue
         try:
-            defs = definitions((exercises / name).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
+            # Through learnerfiles: a pipe or a huge file in its place must never stall the tool.
+            data = read_learner_file(exercises / name, exercises.parent)
+            defs = None if data is None else definitions(data.decode("utf-8"))
+        except (TinygradLearnError, UnicodeDecodeError):
             continue
         if defs is not None:
             parsed.append((name, defs))
@@ -131,29 +133,19 @@ def _position(node: ast.expr) -> tuple[int, int]:
     return node.end_lineno or node.lineno, node.end_col_offset or node.col_offset
 
 
-def with_backward_locations(report: CheckReport, exercises: Path) -> CheckReport:
-    """The report, with each gradient mismatch pointed at the code of the operations involved.
+def with_backward_at(failure: dict[str, Any] | None, exercises: Path, files: tuple[str, ...]) -> dict[str, Any] | None:
+    """A gradient mismatch, pointed at the code of the operations involved (`params.backward_at`);
+    any other failure, unchanged and the very same object.
 
     The operations are those the suite named (`expect_grads(..., ops=[...])`), else those its
     expression text uses.
     """
-    tests = []
-    changed = False
-    for test in report.result.tests:
-        failure = test.failure or {}
-        params = failure.get("params") if isinstance(failure.get("params"), dict) else None
-        if failure.get("key") != "grad_mismatch" or params is None:
-            tests.append(test)
-            continue
-        ops = params.get("ops")
-        if not (isinstance(ops, list) and ops):
-            ops = ops_in_expression(str(params.get("expr", "")))
-        if ops:
-            located = backward_locations(exercises, report.checkpoint.files, ops)
-            located_params = {**params, "backward_at": located}
-            test = TestOutcome(test.name, test.outcome, {**failure, "params": located_params})
-            changed = True
-        tests.append(test)
-    if not changed:
-        return report
-    return replace(report, result=replace(report.result, tests=tuple(tests)))
+    params = (failure or {}).get("params")
+    if failure is None or failure.get("key") != "grad_mismatch" or not isinstance(params, dict):
+        return failure
+    ops = params.get("ops")
+    if not (isinstance(ops, list) and ops):
+        ops = ops_in_expression(str(params.get("expr", "")))
+    if not ops:
+        return failure
+    return {**failure, "params": {**params, "backward_at": backward_locations(exercises, files, ops)}}

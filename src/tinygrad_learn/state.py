@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .manifest import Checkpoint, Course, Medal
-from .progress import Entry, Snapshot, files_hash, suite_version
+from .progress import Entry, Snapshot, files_hash
+from .versioning import suite_version
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """`train`: runs the learner's own training loop and reports every step as it happens.
 
-The loops themselves (week3's `train_xor`, week 4's `fit`) never print: they call a callback.
-Here that callback sends one record per step from a worker process (`runner.run_worker`, since
-the learner's code may hang or crash) to the CLI, which draws a progress bar and the loss curve.
+Which loops a course has, and which checkpoint unlocks each, is in its manifest (`trains:`). The
+loops themselves never print: they call a callback. Here that callback sends one record per step
+from a worker process (`runner.run_worker`, since the learner's code may hang or crash) to the
+CLI, which draws a progress bar and the loss curve.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ class Task:
     default_steps: int
 
 
-TASKS = {
-    "xor": Task("xor", "week3", "tinygrad_learn.training:xor_worker", 300),
-    "framework": Task("framework", "week4-framework", "tinygrad_learn.training:framework_worker", 40),
+# Which worker drives each loop the manifest may name (manifest.TRAINING_RECIPES).
+RECIPE_WORKERS = {
+    "xor": "tinygrad_learn.training:xor_worker",
+    "framework": "tinygrad_learn.training:framework_worker",
 }
 
 
@@ -49,11 +51,13 @@ class TrainingRun:
         return self.error is None and self.problem is None and self.accuracy is not None
 
 
-def find_task(name: str) -> Task:
-    task = TASKS.get(name.strip().lower())
-    if task is None:
-        raise TinygradLearnError("train.unknown", name=name, known=", ".join(TASKS))
-    return task
+def find_task(course: Course, name: str) -> Task:
+    """The loop `train <name>` runs, as the course's manifest declares it."""
+    wanted = name.strip().lower()
+    for training in course.trainings:
+        if training.name == wanted:
+            return Task(training.name, training.checkpoint, RECIPE_WORKERS[training.recipe], training.steps)
+    raise TinygradLearnError("train.unknown", name=name, known=", ".join(t.name for t in course.trainings))
 
 
 def run_training(

@@ -1,6 +1,6 @@
 """Verify: re-check every checkpoint marked passed, so a later edit that broke an earlier one shows.
 
-Each re-check goes through `checking.check`, which stores the new verdict together with the
+Each re-check goes through `checking.check_many`, which stores the new verdict together with the
 files' hash and the suite's version. A checkpoint that fails now loses its pass, and with it every
 medal that needed it: a medal only ever counts checkpoints whose last check passed.
 """
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checking import CheckReport, check
+from .checking import CheckReport, check_many
 from .manifest import Checkpoint, Course, Medal
 from .paths import Workspace
 from .progress import ProgressStore
@@ -41,11 +41,7 @@ def verify(
     store = ProgressStore(workspace)
     before = store.read()
     targets = [checkpoint for checkpoint in course.checkpoints if before.entry(checkpoint.id).passed]
-    results = []
-    for number, checkpoint in enumerate(targets, start=1):
-        if on_start is not None:
-            on_start(checkpoint, number, len(targets))
-        results.append(check(course, workspace, checkpoint, seed))
+    results = check_many(course, workspace, targets, seed, on_start)
     after = store.read()
     lost = earned_medals(course, before) - earned_medals(course, after)
     passed_now = {name for name, entry in after.entries.items() if entry.passed}

@@ -1,6 +1,7 @@
-"""`watch`: the events that drive re-checking, as a plain generator (saved files, pressed keys).
+"""`watch`: the session that re-checks on every save, and the events that drive it (saved files,
+pressed keys) as a plain generator.
 
-The loop never checks or prints anything itself; the CLI consumes the events and renders. Files
+The session never prints: it hands each report to a `WatchScreen` (see `watch_view`). Files
 are watched by polling a few `stat` calls every 0.05 s: the graded files of one checkpoint are a
 handful, so this costs nothing, behaves the same on every system (WSL, network drives,
 containers, where change notifications are missing or unreliable) and needs no dependency. With
@@ -20,9 +21,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .checking import CheckReport
+    from .hints import HintReply
+    from .manifest import Checkpoint, Course
+    from .paths import Workspace
+    from .state import Standing
 
 POLL_INTERVAL = 0.05
 DEBOUNCE = 0.05
@@ -233,3 +242,88 @@ def close_keys(keys: KeySource) -> None:
     close = getattr(keys, "close", None)
     if close is not None:
         close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The session: check on every settled save; keys move on, show a hint or the list, or quit
+
+
+class WatchScreen(Protocol):
+    """What the session shows; `watch_view.WatchScreen` draws it on the terminal."""
+
+    def checking(
+        self, checkpoint: Checkpoint, changed: tuple[Path, ...], keys_are_lines: bool
+    ) -> AbstractContextManager[Any]:
+        """A fresh screen that says what is checked, busy while the check runs."""
+
+    def verdict(self, report: CheckReport, following: Checkpoint | None) -> None: ...
+
+    def hints(self, reply: HintReply) -> None: ...
+
+    def checkpoint_list(self, standing: Standing) -> None: ...
+
+    def note(self, key: str, **params: Any) -> None: ...
+
+
+def run_session(
+    course: Course,
+    workspace: Workspace,
+    checkpoint: Checkpoint,
+    screen: WatchScreen,
+    standing: Callable[[], Standing],
+    *,
+    poll_contents: bool = False,
+) -> None:
+    """Watch `checkpoint`'s files until the learner quits (`q`, Ctrl+C or the end of input)."""
+    keys = open_keys()
+    try:
+        _session(course, workspace, checkpoint, screen, standing, FileWatcher(contents=poll_contents), keys)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        close_keys(keys)
+    screen.note("watch.stopped")
+
+
+def _session(
+    course: Course,
+    workspace: Workspace,
+    checkpoint: Checkpoint,
+    screen: WatchScreen,
+    standing: Callable[[], Standing],
+    watcher: FileWatcher,
+    keys: KeySource,
+) -> None:
+    from .checking import check
+    from .hints import reveal
+
+    def following(current: Checkpoint) -> Checkpoint | None:
+        position = course.checkpoints.index(current)
+        return course.checkpoints[position + 1] if position + 1 < len(course.checkpoints) else None
+
+    def run_check(changed: tuple[Path, ...] = ()) -> None:
+        with screen.checking(checkpoint, changed, isinstance(keys, LineKeys)):
+            report = check(course, workspace, checkpoint)
+        screen.verdict(report, following(checkpoint))
+
+    watcher.watch([workspace.exercises / name for name in checkpoint.files])
+    run_check()
+    for event in watch_events(watcher, keys):
+        if isinstance(event, FilesChanged):
+            run_check(event.paths)
+        elif event.key == "q":
+            return
+        elif event.key == "n":
+            upcoming = following(checkpoint)
+            if upcoming is None:
+                screen.note("watch.last", id=checkpoint.id)
+                continue
+            checkpoint = upcoming
+            watcher.watch([workspace.exercises / name for name in checkpoint.files])
+            run_check()
+        elif event.key == "h":
+            screen.hints(reveal(workspace, checkpoint))
+        elif event.key == "l":
+            screen.checkpoint_list(standing())
+        else:
+            screen.note("watch.unknown_key", pressed=event.key)

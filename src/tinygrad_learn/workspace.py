@@ -1,5 +1,6 @@
-"""Creating a workspace (pristine exercises, an empty progress file, never over existing work), and
-resetting a checkpoint's files to the pristine exercises after backing up the learner's versions.
+"""Creating a workspace (pristine exercises, an empty progress file, never over existing work, never
+in the course itself), and resetting a checkpoint's files to the pristine exercises after backing
+up the learner's versions. The pristine bytes always come from `stubs.pristine_stubs`.
 """
 
 from __future__ import annotations
@@ -12,44 +13,91 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import TinygradLearnError
+from .learnerfiles import copy_exercises, read_learner_file
 from .manifest import Checkpoint, Course
-from .paths import STATE_DIR_NAME, Workspace
+from .paths import STATE_DIR_NAME, Workspace, default_workspace, is_course_source, is_workspace
 from .progress import ProgressStore
+from .stubs import pristine_stubs
 
 
-def init_workspace(course: Course, target: Path) -> Workspace:
+@dataclass(frozen=True)
+class InitResult:
+    workspace: Workspace
+    created: bool
+    """False when the folder already was a workspace: nothing was changed."""
+    carried: int = 0
+    """How many of the learner's files `--from` carried over."""
+
+
+def open_or_init(course: Course, target: Path | None = None, carry_from: Path | None = None) -> InitResult:
+    """What `init [DIR] [--from PATH]` does: create a workspace in `target` (the default location
+    when None), or say that it already is one."""
+    return _create(course, target, carry_from, reopen=True)
+
+
+def init_workspace(course: Course, target: Path, carry_from: Path | None = None) -> Workspace:
+    """Create a workspace in `target` from the pristine stubs; refused over an existing one.
+    `carry_from` (an old workspace, or a clone worked in) lays its exercise files and progress
+    over the stubs, so no line of earlier work is lost."""
+    return _create(course, target, carry_from, reopen=False).workspace
+
+
+def _create(course: Course, target: Path | None, carry_from: Path | None, reopen: bool) -> InitResult:
     try:
-        folder = target.expanduser().resolve()
+        folder = (target if target is not None else default_workspace()).expanduser().resolve()
         if folder.exists() and not folder.is_dir():
             raise TinygradLearnError("init.not_a_folder", path=str(folder))
+        if is_course_source(folder) or folder == course.root.resolve():
+            raise TinygradLearnError("init.is_course", path=str(folder), default=str(default_workspace()))
+        if reopen and is_workspace(folder) and carry_from is None:
+            return InitResult(Workspace(folder), created=False)
         for existing in ("exercises", STATE_DIR_NAME):
             if (folder / existing).exists() or (folder / existing).is_symlink():
                 raise TinygradLearnError("init.exists", path=str(folder / existing))
+        source = carry_from.expanduser().resolve() if carry_from is not None else None
+        if source is not None and not (source / "exercises").is_dir():
+            raise TinygradLearnError("init.from_missing", path=str(source))
     except (OSError, ValueError) as error:  # a path the system refuses: too long, a NUL byte...
         raise TinygradLearnError("init.failed", path=str(target), problem=str(error)) from None
+    stubs = pristine_stubs(course)
     placed = False
+    carried = 0
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        # Copied beside the target first, so an interrupted copy never looks like a workspace.
+        # Made beside the target first, so an interrupted init never looks like a workspace.
         staging = Path(tempfile.mkdtemp(prefix=".exercises-", dir=folder))
         try:
-            shutil.copytree(
-                course.exercises, staging / "exercises", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-            )
+            for name, data in stubs.items():
+                (staging / "exercises" / name).parent.mkdir(parents=True, exist_ok=True)
+                (staging / "exercises" / name).write_bytes(data)
+            if source is not None:
+                carried = copy_exercises(source / "exercises", staging / "exercises")
             os.rename(staging / "exercises", folder / "exercises")
             placed = True
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         workspace = Workspace(folder)
+        if source is not None:
+            _carry_progress(Workspace(source), workspace)
         ProgressStore(workspace).update(lambda entries: entries)
     except (OSError, TinygradLearnError) as error:
         # Only what this call made goes: both folders were checked to be absent above.
         if placed:
             shutil.rmtree(folder / "exercises", ignore_errors=True)
         shutil.rmtree(folder / STATE_DIR_NAME, ignore_errors=True)
-        problem = str(error.params.get("problem", error.key)) if isinstance(error, TinygradLearnError) else str(error)
+        problem = error.key if isinstance(error, TinygradLearnError) else str(error)
+        if isinstance(error, TinygradLearnError) and error.key.startswith(("files.", "progress.")):
+            raise
         raise TinygradLearnError("init.failed", path=str(folder), problem=problem) from None
-    return workspace
+    return InitResult(workspace, created=True, carried=carried)
+
+
+def _carry_progress(old: Workspace, new: Workspace) -> None:
+    """The old progress file, as it is: the store reads (and if need be repairs) it later."""
+    data = read_learner_file(old.progress_file, old.root)
+    if data is not None:
+        new.state_dir.mkdir(parents=True, exist_ok=True)
+        new.progress_file.write_bytes(data)
 
 
 @dataclass(frozen=True)
@@ -84,6 +132,7 @@ def reset_checkpoint(
     course: Course, workspace: Workspace, plan: ResetPlan, moment: datetime | None = None
 ) -> ResetResult:
     """Back up the learner's versions of the files, then put the pristine exercises back."""
+    stubs = pristine_stubs(course)
     stamp = (moment or datetime.now()).strftime("%Y%m%d-%H%M%S")
     backup_dir = workspace.backups_dir / stamp
     counter = 1
@@ -104,7 +153,7 @@ def reset_checkpoint(
             target = workspace.exercises / name
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary = target.with_name(f".{target.name}.reset-tmp")
-            shutil.copyfile(course.exercises / name, temporary)
+            temporary.write_bytes(stubs[name])
             os.replace(temporary, target)
     except OSError as error:
         raise TinygradLearnError("reset.failed", problem=str(error), backup=str(backup_dir)) from None

@@ -175,7 +175,17 @@ def screen_source(source: bytes, file: str, policy: ImportPolicy) -> Refusal | N
     except SyntaxError:
         return None  # the grading run reports it, with the line and a caret
     except (RecursionError, MemoryError, ValueError):
-        return Refusal(file, 0, "", "unreadable")
+        return None if _python_cannot_compile(source, file) else Refusal(file, 0, "", "unreadable")
+
+
+def _python_cannot_compile(source: bytes, file: str) -> bool:
+    """Source too deep for the syntax tree is refused only if Python could still run it; when it
+    cannot compile it either, the grading run reports the error in the learner's terms."""
+    try:
+        compile(source, file, "exec", dont_inherit=True)
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return True
+    return False
 
 
 @functools.cache

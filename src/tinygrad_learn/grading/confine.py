@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tinygrad_learn.grading import EXERCISES_ENV, SOLUTIONS_ENV
+from tinygrad_learn.grading import EXERCISES_ENV, NO_LANDLOCK_ENV, SOLUTIONS_ENV
 from tinygrad_learn.grading.allowlist import ImportPolicy
 
 if TYPE_CHECKING:  # the parent needs only child_settings: audit and landlock load in the child
@@ -27,11 +27,14 @@ def child_settings(writable: Path, policy: ImportPolicy) -> dict[str, str]:
     """The environment a confined child needs: its writable folder (temporary files go there too)."""
     temporary = writable / "tmp"
     temporary.mkdir(exist_ok=True)
-    return {
+    settings = {
         WRITABLE_ENV: str(writable),
         POLICY_ENV: policy.as_text(),
         "TMPDIR": str(temporary),
     }
+    if os.environ.get(NO_LANDLOCK_ENV):  # the sandbox passes on none of the tool's own variables
+        settings[NO_LANDLOCK_ENV] = "1"
+    return settings
 
 
 def confine() -> Callable[[], list[audit.RefusedCall]]:

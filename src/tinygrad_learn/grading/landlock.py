@@ -20,8 +20,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-DISABLE_ENV = "TINYGRAD_LEARN_NO_LANDLOCK"
-"""Set (to anything) only by the project's own tests, to prove the other guards hold without it."""
+from tinygrad_learn.grading import NO_LANDLOCK_ENV
+
+DISABLE_ENV = NO_LANDLOCK_ENV
 
 _CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446  # the same number on every architecture
 _VERSION_FLAG = 1

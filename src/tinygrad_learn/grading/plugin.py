@@ -18,29 +18,39 @@ refused fails the test during which it was made.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
-import re
 import sys
-import traceback
 import types
 import zlib
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tinygrad_learn.grading import CHANNEL_ENV, EXERCISES_ENV, SEED_ENV
+from tinygrad_learn.grading import CHANNEL_ENV, SEED_ENV
 from tinygrad_learn.grading.audit import RefusedCall
 from tinygrad_learn.grading.confine import restrict_files, watch_calls
 from tinygrad_learn.grading.deepguard import DeepSnapshot
+from tinygrad_learn.grading.protocol import (
+    REFUSED_FAILURE,
+    CollectRecord,
+    Failure,
+    FinishRecord,
+    Problem,
+    StartRecord,
+    TamperedRecord,
+    TestRecord,
+)
+from tinygrad_learn.grading.protocol import describe_exception as describe_learner_exception
 from tinygrad_learn.grading.testkit import CheckFailed
 
+Send = Callable[[Any], None]
+"""Sends one record of `grading.protocol` to the parent."""
 
-def _open_channel() -> Callable[[dict[str, Any]], None]:
+
+def _open_channel() -> Send:
     """Runs at import, which `-p` makes happen before pytest captures standard input.
 
     The channel and the token live only in the returned function's closure.
@@ -52,7 +62,7 @@ def _open_channel() -> Callable[[dict[str, Any]], None]:
     channel = os.fdopen(int(fd_text), "w", encoding="utf-8", closefd=True)
     dumps = json.dumps
 
-    def send(record: dict[str, Any]) -> None:
+    def send(record: Any) -> None:
         record["token"] = token
         try:
             channel.write(dumps(record, ensure_ascii=False) + "\n")
@@ -92,6 +102,7 @@ WATCHED_MODULES = (
     "_pytest.main",
     "tinygrad_learn.grading.testkit",
     "tinygrad_learn.grading.suitekit",
+    "tinygrad_learn.grading.protocol",
     __name__,
 )
 _HEAP_TYPE = 1 << 9
@@ -192,7 +203,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    _send({"kind": "start", "seed": run_seed()})
+    start: StartRecord = {"kind": "start", "seed": run_seed()}
+    _send(start)
 
 
 @pytest.fixture
@@ -208,78 +220,10 @@ def seed(request: pytest.FixtureRequest) -> int:
     return (run_seed() * 1_000_003 + zlib.crc32(request.node.name.encode())) % (2**32)
 
 
-def _learner_frame(tb: Any) -> dict[str, Any] | None:
-    """The innermost traceback frame that lies in the learner's exercises folder."""
-    exercises = os.environ.get(EXERCISES_ENV)
-    if not exercises:
-        return None
-    root = Path(exercises).resolve()
-    found = None
-    for frame in traceback.extract_tb(tb):
-        try:
-            path = Path(frame.filename).resolve()
-        except (OSError, ValueError):
-            continue
-        if path.is_relative_to(root):
-            found = {
-                "file": str(path.relative_to(root.parent)),
-                "line": frame.lineno,
-                "code": (frame.line or "").strip(),
-                "function": frame.name,
-            }
-    return found
-
-
-# The fresh package names testkit imports the learner's files under (see testkit._load_package).
-_LOADED_AS = re.compile(r"_tinygrad_learn_(?:learner|variant)_[0-9a-f]{8}")
-
-
-def _in_learner_terms(text: str) -> str:
-    """Messages name the learner's files as exercises/..., not by the scratch copy or a package alias."""
-    if not isinstance(text, str):  # a learner's __str__ may return anything
-        return ""
-    text = _LOADED_AS.sub("exercises", text)
-    exercises = os.environ.get(EXERCISES_ENV)
-    if not exercises:
-        return text
-    for root in dict.fromkeys((Path(exercises).parent, Path(exercises).resolve().parent)):
-        text = text.replace(str(root) + os.sep, "")
-    return text
-
-
-def _syntax_error_where(error: SyntaxError) -> dict[str, Any]:
-    """A SyntaxError's own place (the file Python could not read), relative to the workspace."""
-    file = str(error.filename)
-    exercises = os.environ.get(EXERCISES_ENV)
-    if exercises:
-        root = Path(exercises).resolve()
-        with contextlib.suppress(OSError, ValueError):
-            file = str(Path(file).resolve().relative_to(root.parent))
-    raw = (error.text or "").rstrip("\r\n")
-    code = raw.strip()
-    where: dict[str, Any] = {"file": file, "line": error.lineno, "code": code, "function": ""}
-    if code and error.offset:
-        where["column"] = max(1, error.offset - (len(raw) - len(raw.lstrip())))
-    return where
-
-
-def describe_exception(error: BaseException) -> dict[str, Any]:
+def describe_exception(error: BaseException) -> Failure:
     if isinstance(error, CheckFailed):
         return {"key": error.key, "params": error.params}
-    if isinstance(error, SyntaxError) and error.filename:
-        # The line Python could not read, not the import that tried to read it.
-        where: dict[str, Any] | None = _syntax_error_where(error)
-    else:
-        where = _learner_frame(error.__traceback__)
-    try:
-        text = error.msg if isinstance(error, SyntaxError) and error.msg else str(error)
-    except Exception:
-        text = ""
-    text = _in_learner_terms(text)
-    return {
-        "key": "exception",
-        "params": {"type": type(error).__name__, "message": text[:500], "where": where},
-    }
+    return {"key": "exception", "params": dict(describe_learner_exception(error))}
 
 
 # The hooks take what they use as default arguments: learner code that rebinds this module's
@@ -289,15 +233,15 @@ def pytest_runtest_makereport(
     item: pytest.Item,
     call: pytest.CallInfo[None],
     _check: Callable[[], list[str]] = _GUARD.check,
-    _send: Callable[[dict[str, Any]], None] = _send,
-    _describe: Callable[[BaseException], dict[str, Any]] = describe_exception,
+    _send: Send = _send,
+    _describe: Callable[[BaseException], Failure] = describe_exception,
     _refused: Callable[[], list[RefusedCall]] = _refused_calls,
 ) -> Any:
     outcome = yield
     report = outcome.get_result()
     changed = _check() if report.when == "call" else []
     refused = _refused()
-    record: dict[str, Any] = {
+    record: TestRecord = {
         "kind": "test",
         "nodeid": item.nodeid,
         "name": item.name,
@@ -309,12 +253,12 @@ def pytest_runtest_makereport(
         report.outcome = "failed"
         report.longrepr = f"learner code replaced {names}, which the checks rely on"
         record["outcome"] = "failed"
-        record["failure"] = {"key": "tampered", "params": {"names": names}}
+        record["failure"] = {"key": Problem.TAMPERED.value, "params": {"names": names}}
     elif refused:
         report.outcome = "failed"
         report.longrepr = f"learner code called {refused[0].call} ({refused[0].where}), which is not allowed"
         record["outcome"] = "failed"
-        record["failure"] = {"key": "refused", "params": {"call": refused[0].call, "where": refused[0].where}}
+        record["failure"] = {"key": REFUSED_FAILURE, "params": {"call": refused[0].call, "where": refused[0].where}}
     else:
         if hasattr(report, "wasxfail"):
             record["outcome"] = "xfailed"
@@ -329,20 +273,23 @@ def pytest_runtest_makereport(
     _send(record)
 
 
-def pytest_collectreport(report: pytest.CollectReport, _send: Callable[[dict[str, Any]], None] = _send) -> None:
+def pytest_collectreport(report: pytest.CollectReport, _send: Send = _send) -> None:
     if report.failed:
-        failure = {"key": "collect_error", "params": {"message": str(report.longrepr)[-2000:]}}
-        _send({"kind": "collect", "nodeid": report.nodeid, "failure": failure})
+        failure: Failure = {"key": Problem.COLLECT_ERROR.value, "params": {"message": str(report.longrepr)[-2000:]}}
+        collect: CollectRecord = {"kind": "collect", "nodeid": report.nodeid, "failure": failure}
+        _send(collect)
 
 
 def pytest_sessionfinish(
     session: pytest.Session,
     exitstatus: int,
     _check: Callable[[], list[str]] = _GUARD.check,
-    _send: Callable[[dict[str, Any]], None] = _send,
+    _send: Send = _send,
     _refused: Callable[[], list[RefusedCall]] = _refused_calls,
 ) -> None:
     changed = _check() + [f"{call.call} ({call.where})" for call in _refused()]
     if changed:
-        _send({"kind": "tampered", "names": _names(changed)})
-    _send({"kind": "finish", "exitstatus": int(exitstatus), "collected": session.testscollected})
+        tampered: TamperedRecord = {"kind": "tampered", "names": _names(changed)}
+        _send(tampered)
+    finish: FinishRecord = {"kind": "finish", "exitstatus": int(exitstatus), "collected": session.testscollected}
+    _send(finish)

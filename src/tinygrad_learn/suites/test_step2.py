@@ -416,7 +416,7 @@ def test_equal_data_stays_two_nodes(rng):
 
 
 @explained
-def test_repr(rng):
+def test_value_repr(rng):
     Value = value_class()
     x = number(rng)
     v = Value(x)

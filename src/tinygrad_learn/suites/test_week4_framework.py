@@ -196,7 +196,7 @@ def test_nested_modules_get_dotted_names(seed):
     expect_same_array(out.data, wanted, "net(x).data", expr="x @ weight + bias through every layer", tol=1e-9)
 
 
-def test_zero_grad_clears_every_parameter(seed):
+def test_framework_zero_grad_clears_every_parameter(seed):
     fw = framework()
     Tensor = tensor_class()
     g = np.random.default_rng(seed)
