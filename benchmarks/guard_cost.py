@@ -1,9 +1,11 @@
 """What the guards against tampering cost `tinygrad-learn check`: this tree against an older one.
 
-The older tree (by default the commit before the import check, the audit hook and Landlock) is
-unpacked from git into a temporary folder and put first on PYTHONPATH, so both sides run the same
-Python and the same course; `check step2` on the reference solutions runs alternately on each,
-so a busy machine slows both alike. Prints the median of each and their ratio (bar: at most 1.10x).
+The older tree (by default the main line just before the import check, the audit hook and Landlock
+were merged into it) is unpacked from git into a temporary folder and put first on PYTHONPATH, so
+both sides run the same Python and the same course; `check step2` on the reference solutions runs
+alternately on each, so a busy machine slows both alike. Prints the median wall time and the median
+CPU time (the command and its grading child, which a busy machine changes far less) of each, and
+their ratios (bar: at most 1.10x).
 
     python benchmarks/guard_cost.py [--runs 15] [--before REV] [--checkpoint step2]
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -23,16 +26,20 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BEFORE = "11a4492"
+BEFORE = "ab06b9d"
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds of the command and every child it waited for."""
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     completed = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elapsed = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if completed.returncode != 0:
         raise SystemExit(f"{' '.join(command)} exited {completed.returncode}")
-    return elapsed
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    return elapsed, cpu
 
 
 def unpack(revision: str, into: Path) -> Path:
@@ -69,17 +76,18 @@ def main() -> None:
         command = [sys.executable, "-m", "tinygrad_learn", "check", options.checkpoint, "--seed", "1"]
         timed(command, workspace, after_env)
         timed(command, workspace, before_env)
-        after_times, before_times = [], []
+        after_times: list[tuple[float, float]] = []
+        before_times: list[tuple[float, float]] = []
         for _ in range(options.runs):
             before_times.append(timed(command, workspace, before_env))
             after_times.append(timed(command, workspace, after_env))
 
-    before_median = statistics.median(before_times)
-    after_median = statistics.median(after_times)
-    print(f"runs each                           {options.runs}")
-    print(f"check {options.checkpoint}, before ({options.before})      {before_median * 1000:7.1f} ms (median)")
-    print(f"check {options.checkpoint}, with the guards      {after_median * 1000:7.1f} ms (median)")
-    print(f"ratio                               {after_median / before_median:7.3f}x   (bar: <= 1.10x)")
+    wall = [statistics.median(times[0] for times in side) for side in (before_times, after_times)]
+    cpu = [statistics.median(times[1] for times in side) for side in (before_times, after_times)]
+    print(f"runs each                       {options.runs}")
+    for label, side in ((f"before ({options.before})", 0), ("with the guards", 1)):
+        print(f"check {options.checkpoint}, {label:<16} wall {wall[side] * 1000:7.1f} ms  cpu {cpu[side] * 1000:7.1f} ms")
+    print(f"ratio (bar: <= 1.10x)           wall {wall[1] / wall[0]:7.3f}x  cpu {cpu[1] / cpu[0]:7.3f}x")
 
 
 if __name__ == "__main__":
