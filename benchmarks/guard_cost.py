@@ -86,7 +86,8 @@ def main() -> None:
     cpu = [statistics.median(times[1] for times in side) for side in (before_times, after_times)]
     print(f"runs each                       {options.runs}")
     for label, side in ((f"before ({options.before})", 0), ("with the guards", 1)):
-        print(f"check {options.checkpoint}, {label:<16} wall {wall[side] * 1000:7.1f} ms  cpu {cpu[side] * 1000:7.1f} ms")
+        wall_ms, cpu_ms = wall[side] * 1000, cpu[side] * 1000
+        print(f"check {options.checkpoint}, {label:<16} wall {wall_ms:7.1f} ms  cpu {cpu_ms:7.1f} ms")
     print(f"ratio (bar: <= 1.10x)           wall {wall[1] / wall[0]:7.3f}x  cpu {cpu[1] / cpu[0]:7.3f}x")
 
 

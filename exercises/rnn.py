@@ -71,7 +71,7 @@ class SinePredictor:
 
 
 def train_rnn(seed=0):
-    """Train a SinePredictor on fresh sine waves (50 steps each); return its predict function."""
-    # TODO(week4-rnn): a few hundred steps; each: model.loss(sine_waves(32, 51, rng)), zero the
+    """Train a SinePredictor on fresh sine waves (25 steps each); return its predict function."""
+    # TODO(week4-rnn): a few hundred steps; each: model.loss(sine_waves(32, 26, rng)), zero the
     # grads, backward, an update (SGD with momentum works). A few seconds at most.
     raise NotImplementedError("week4-rnn: write train_rnn")

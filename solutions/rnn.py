@@ -72,13 +72,13 @@ class SinePredictor:
 
 
 def train_rnn(seed=0):
-    """Train a SinePredictor on fresh sine waves (50 steps each); return its predict function."""
+    """Train a SinePredictor on fresh sine waves (25 steps each); return its predict function."""
     rng = np.random.default_rng(seed)
     model = SinePredictor(seed=seed)
     params = model.parameters()
     velocity = [np.zeros_like(p.data) for p in params]
-    for _ in range(600):
-        loss = model.loss(sine_waves(32, 51, rng))
+    for _ in range(300):
+        loss = model.loss(sine_waves(32, 26, rng))
         for p in params:
             p.grad = np.zeros_like(p.data)
         loss.backward()

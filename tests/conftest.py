@@ -69,5 +69,12 @@ def cli() -> CliRunner:
     return CliRunner()
 
 
+def says(output: str, *phrases: str) -> bool:
+    """Whether the output holds every phrase, wherever the terminal folded it: a long temporary
+    path (longer under pytest-xdist) can push a fold into the middle of a word."""
+    unfolded = "".join(output.split())
+    return all("".join(phrase.split()) in unfolded for phrase in phrases)
+
+
 def run_cli(runner: CliRunner, *args: str, **kwargs: object):  # type: ignore[no-untyped-def]
     return runner.invoke(app, list(args), **kwargs)

@@ -117,7 +117,7 @@ def test_korean(cli: CliRunner, engine: Workspace) -> None:
     shutil.copy(REFERENCE_ENGINE, engine.exercises / "engine.py")
     result = run_cli(cli, "--lang", "ko", "bench", "--up-to", "100")
     assert result.exit_code == 0, result.output
-    assert "내 엔진" in result.output and "과정의 엔진" in result.output and "노드당 메모리" in result.output
+    assert "내 엔진" in result.output and "기준 엔진" in result.output and "노드당 메모리" in result.output
 
 
 def test_missing_engine_file_is_a_setup_error(cli: CliRunner, engine: Workspace) -> None:

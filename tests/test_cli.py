@@ -15,7 +15,7 @@ from tinygrad_learn.i18n import Translator, catalogue
 from tinygrad_learn.paths import Workspace
 from tinygrad_learn.progress import ProgressStore
 
-from .conftest import run_cli
+from .conftest import run_cli, says
 
 
 def test_bare_command_says_where_the_learner_is(cli: CliRunner, workspace: Workspace) -> None:
@@ -204,8 +204,7 @@ def test_damaged_progress_is_moved_aside_with_advice(cli: CliRunner, workspace: 
     workspace.progress_file.write_text(": : : not yaml [", encoding="utf-8")
     result = run_cli(cli, "progress")
     assert result.exit_code == 0
-    said = " ".join(result.output.split())  # the long path may wrap the advice anywhere
-    assert "was damaged" in said and "tinygrad-learn check --all" in said
+    assert says(result.output, "was damaged", "tinygrad-learn check --all")
     assert list(workspace.state_dir.glob("progress.yaml.damaged-*"))
 
 

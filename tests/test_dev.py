@@ -191,3 +191,15 @@ def test_a_time_limit_without_head_room_through_the_command(
         result.output
     )
     assert "[beta] checkpoints.yaml: time_limit 10s" in result.output
+
+
+def test_a_stub_lock_that_no_longer_matches_the_stubs(cli: CliRunner, course: Path) -> None:
+    from tinygrad_learn.stubs import LOCK_NAME, lock_text
+
+    (course / LOCK_NAME).write_text(lock_text(course), encoding="utf-8")
+    assert dev_check(cli, course).exit_code == 0
+    stub = course / "exercises" / "mathy.py"
+    stub.write_text(stub.read_text(encoding="utf-8") + "\n# Changed after locking.\n", encoding="utf-8")
+    result = dev_check(cli, course)
+    assert result.exit_code == 1
+    assert "stubs.lock does not match the stubs" in result.output

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from tinygrad_learn.doctor import examine
 from tinygrad_learn.paths import Workspace
 
-from .conftest import run_cli
+from .conftest import run_cli, says
 
 COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-7]|9[0-7]|38;[0-9;]+)m")
 
@@ -56,8 +56,7 @@ def test_a_damaged_progress_file_is_reported_and_left_alone(cli: CliRunner, work
     workspace.progress_file.write_text("checkpoints: [not, a, mapping", encoding="utf-8")
     result = run_cli(cli, "doctor")
     assert result.exit_code == 1
-    output = flat(result.output)
-    assert "progress.yaml is damaged" in output and "tinygrad-learn check --all" in output
+    assert says(result.output, "progress.yaml is damaged", "tinygrad-learn check --all")
     assert workspace.progress_file.read_text(encoding="utf-8") == "checkpoints: [not, a, mapping"
     assert not list(workspace.state_dir.glob("progress.yaml.damaged-*"))
 

@@ -26,7 +26,7 @@ from tinygrad_learn.errors import TinygradLearnError
 from tinygrad_learn.paths import STATE_DIR_NAME, Workspace
 from tinygrad_learn.progress import Entry, ProgressStore
 
-from .conftest import run_cli
+from .conftest import run_cli, says
 
 WRITERS = 16
 UPDATES = 25
@@ -175,8 +175,7 @@ def test_a_damaged_file_is_moved_aside_and_the_learner_told_how_to_rebuild(cli: 
     solved.progress_file.write_bytes(damage)
     result = run_cli(cli, "progress")
     assert result.exit_code == 0 and "Traceback" not in result.output
-    said = " ".join(result.output.split())  # the long path may wrap the advice anywhere
-    assert "moved to" in said and "tinygrad-learn check --all" in said
+    assert says(result.output, "moved to", "tinygrad-learn check --all")
     (aside,) = solved.state_dir.glob("progress.yaml.damaged-*")
     assert aside.read_bytes() == damage
     rebuilt = run_cli(cli, "check", "--all")

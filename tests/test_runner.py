@@ -132,3 +132,60 @@ def test_expected_tests_are_read_from_the_suite_source(tmp_path: Path) -> None:
     suite = tmp_path / "test_x.py"
     suite.write_text("def test_a():\n    pass\n\ndef helper():\n    pass\n\nasync def test_b():\n    pass\n")
     assert expected_tests(suite) == ("test_a", "test_b")
+
+
+CYCLIC_ENGINE = '''
+import gc
+
+
+class Value:
+    """micrograd's style: the backward closure refers to its own node, so every node is a cycle."""
+
+    def __init__(self, payload):
+        self.payload = payload
+        self._backward = lambda: self.payload
+
+
+def churn(rounds, collector=True):
+    """Build and drop graphs holding 20 MB each: 2 GB in all unless cycles are collected."""
+    if not collector:
+        gc.disable()
+    for _ in range(rounds):
+        nodes = [Value(bytes(10_000)) for _ in range(2_000)]
+    return len(nodes)
+'''
+
+CHURN_SUITE = """
+from tinygrad_learn.grading.testkit import learner
+
+
+def test_churn():
+    assert learner("mathy").churn(100, collector=COLLECTOR) == 2_000
+"""
+
+
+def churn_with(tmp_path: Path, fixture_course: Course, workspace: Workspace, collector: bool):  # type: ignore[no-untyped-def]
+    from tinygrad_learn.runner import run_suite
+
+    write_mathy(workspace, CYCLIC_ENGINE)
+    suite = tmp_path / "test_churn.py"
+    suite.write_text(CHURN_SUITE.replace("COLLECTOR", str(collector)), encoding="utf-8")
+    return run_suite(
+        suite, workspace.exercises, fixture_course.solutions, seed=1, time_limit=60, memory_limit=768 * 1024**2
+    )
+
+
+def test_cyclic_garbage_is_still_collected_while_a_test_runs(
+    tmp_path: Path, fixture_course: Course, workspace: Workspace
+) -> None:
+    """The grader makes collections rarer during a test, never absent: a micrograd-style engine
+    that leaves 2 GB of cyclic garbage behind, 20 MB at a time, stays under a 768 MB cap."""
+    result = churn_with(tmp_path, fixture_course, workspace, collector=True)
+    assert result.passed, (result.problem, result.tests)
+
+
+def test_garbage_never_collected_still_hits_the_memory_cap(
+    tmp_path: Path, fixture_course: Course, workspace: Workspace
+) -> None:
+    result = churn_with(tmp_path, fixture_course, workspace, collector=False)
+    assert not result.passed and result.problem == "memory", (result.problem, result.tests)

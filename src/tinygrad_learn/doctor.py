@@ -10,7 +10,6 @@ import importlib
 import shutil
 import sys
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +75,9 @@ def _python() -> Finding:
 
 
 def _packages() -> list[Finding]:
+    # Slow to import (it brings in email and zipfile): only `doctor` needs it, not every command.
+    from importlib import metadata
+
     findings = []
     for distribution, module in PACKAGES:
         try:

@@ -26,6 +26,7 @@ from ..i18n import LANGUAGES
 from ..manifest import Checkpoint, Course, load_course
 from ..paths import MANIFEST_NAME
 from ..runner import RunResult, expected_tests, new_seed, run_suite
+from ..stubs import LOCK_NAME, lock_text
 from . import PLACEHOLDER
 
 HEADROOM = 3.0
@@ -44,6 +45,7 @@ class Problem(enum.Enum):
     STUB_PASSES = "stub_passes"
     SOLUTION_FAILS = "solution_fails"
     TIME_HEADROOM = "time_headroom"
+    STUB_LOCK = "stub_lock"
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,10 @@ def _file_findings(course: Course) -> list[Finding]:
                 found.append(Finding(Problem.FILE_MISSING, checkpoint.id, f"exercises/{name}", {"name": name}))
     if course.engine is not None and course.engine.file not in stubs:
         found.append(Finding(Problem.ENGINE_MISSING, None, f"exercises/{course.engine.file}", {}))
+    lock = course.root / LOCK_NAME
+    if lock.is_file() and lock.read_text(encoding="utf-8") != lock_text(course.root):
+        # init and reset would refuse the stubs the author just wrote: the lock must follow them.
+        found.append(Finding(Problem.STUB_LOCK, None, LOCK_NAME, {}))
     return found
 
 
