@@ -168,7 +168,7 @@ def test_init_creates_and_never_overwrites(cli: CliRunner, fixture_course: objec
     assert (target / "exercises" / "mathy.py").is_file()
     (target / "exercises" / "mathy.py").write_text("# my work\n", encoding="utf-8")
     again = run_cli(cli, "init", str(target))
-    assert again.exit_code == 0 and "already your workspace" in again.output
+    assert again.exit_code == 0 and says(again.output, "already your workspace")
     assert (target / "exercises" / "mathy.py").read_text(encoding="utf-8") == "# my work\n"
     # A folder with exercises/ that init did not make is never written over either.
     other = tmp_path / "other"

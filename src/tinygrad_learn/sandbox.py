@@ -131,7 +131,10 @@ def run_sandboxed(
         scratch = Scratch(Path(folder))
         scratch.work.mkdir()
         copy_exercises(exercises, scratch.exercises)
-        shutil.copytree(solutions, scratch.solutions, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        if solutions.is_dir():
+            shutil.copytree(solutions, scratch.solutions, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:  # a course handed out without its solutions: suites that need none still grade
+            scratch.solutions.mkdir(parents=True)
         scratch.extra.mkdir()
         for name, data in (extra_files or {}).items():
             (scratch.extra / name).write_bytes(data)

@@ -13,6 +13,7 @@ entries, shapes, numerical gradients, the worst entries of a wrong gradient) are
 from __future__ import annotations
 
 import functools
+import os
 import random
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -225,6 +226,7 @@ def expect_formula_of_x_and_y(
         reaches=", ".join(reaches) or "none",
         given=given,
     )
+    expect_operations_of_the_engine(out, name, given)
     expect_true(
         x.grad == 0 and y.grad == 0,
         Msg(
@@ -237,6 +239,111 @@ def expect_formula_of_x_and_y(
         gy=y.grad,
         given=given,
     )
+
+
+def _defined_in(function: Any) -> str | None:
+    """The file a node's `_backward` was written in (closure, method or partial alike)."""
+    while isinstance(function, functools.partial):
+        function = function.func
+    function = getattr(function, "__func__", function)
+    code = getattr(function, "__code__", None)
+    return os.path.realpath(code.co_filename) if code is not None else None
+
+
+HAND_MADE_NODE = Msg(
+    en="{name} returned a graph with {count} node(s) that no operation of your engine made: the _backward "
+    "of such a node comes from {where}, so its derivative was worked out by hand. Write {name} with Value "
+    "operations only (+, *, ** and the engine's methods), so that backward() derives it.",
+    ko="{name} 함수가 돌려준 그래프에 엔진의 연산이 만들지 않은 노드가 {count}개 있습니다. 그 노드의 "
+    "_backward는 {where}에서 왔으니, 도함수를 손으로 구한 셈입니다. {name} 함수는 Value 연산 (+, *, **와 엔진의 "
+    "메서드)만으로 써서 backward()가 미분하게 하세요.",
+)
+
+
+def expect_operations_of_the_engine(out: Any, name: str, given: Mapping[str, Any]) -> None:
+    """Every operation node of `out` got its `_backward` from the learner's engine.py: a project
+    function made of the engine's own operations, not one node carrying a hand-derived rule."""
+    engine = learner("engine")
+    engine_file = os.path.realpath(engine.__file__ or "")
+    foreign = []
+    for node in graph_of(out):
+        if inputs_of(node, "node"):
+            where = _defined_in(getattr(node, "_backward", None))
+            if where != engine_file:
+                foreign.append(where)
+    if foreign:
+        where = foreign[0]
+        fail_with(
+            HAND_MADE_NODE,
+            name=name,
+            count=len(foreign),
+            where=os.path.basename(where) if where else type(getattr(out, "_backward", None)).__name__,
+            given=given,
+        )
+
+
+BACKWARD_SKIPS_NODES = Msg(
+    en="{expr}: backward() ran the _backward of {wrong} of the {total} operation nodes other than once "
+    "({never} never, {again} more than once). Backpropagation calls each node's _backward exactly once, "
+    "from the output back to the inputs; re-evaluating the formula (finite differences, at any "
+    "precision) is not backpropagation.",
+    ko="{expr}: backward()가 연산 노드 {total}개 중 {wrong}개의 _backward를 한 번이 아닌 횟수로 불렀습니다 "
+    "(안 부름 {never}개, 두 번 이상 {again}개). 역전파는 출력에서 입력 쪽으로 노드마다 _backward를 정확히 "
+    "한 번 부릅니다. 식을 다시 계산하는 것 (어떤 정밀도의 유한 차분이든)은 역전파가 아닙니다.",
+)
+
+
+def backward_counting_nodes(out: Any, expr: str) -> None:
+    """`backward_from(out)`, counting the calls of every operation node's `_backward`.
+
+    This is the suites' answer to finite differences at any precision: such an engine may get
+    every gradient right to the last digit, but it never runs the nodes' own rules. Each node's
+    `_backward` is wrapped for the call (on the node, or on the class when it is a method the
+    node has no slot for) and put back afterwards.
+    """
+    nodes = [node for node in graph_of(out) if inputs_of(node, "node")]
+    calls = {id(node): 0 for node in nodes}
+    on_nodes: list[tuple[Any, Any]] = []
+    on_class: list[tuple[type, Any]] = []
+
+    def counting(node: Any, original: Any) -> Callable[..., Any]:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            calls[id(node)] += 1
+            return original(*args, **kwargs)
+
+        return counted
+
+    try:
+        for node in nodes:
+            original = need_attr(node, "_backward", "node")
+            try:
+                node._backward = counting(node, original)
+                on_nodes.append((node, original))
+            except (AttributeError, TypeError):
+                cls = type(node)
+                if all(wrapped is not cls for wrapped, _ in on_class):
+                    method = cls.__dict__.get("_backward")
+
+                    def counted_method(self: Any, *args: Any, _method: Any = cls._backward) -> Any:
+                        if id(self) in calls:
+                            calls[id(self)] += 1
+                        return _method(self, *args)
+
+                    on_class.append((cls, method))
+                    cls._backward = counted_method
+        backward_from(out, expr)
+    finally:
+        for node, original in on_nodes:
+            node._backward = original
+        for cls, method in on_class:
+            if method is None:
+                del cls._backward
+            else:
+                cls._backward = method
+    never = sum(1 for count in calls.values() if count == 0)
+    again = sum(1 for count in calls.values() if count > 1)
+    if never or again:
+        fail_with(BACKWARD_SKIPS_NODES, expr=expr, wrong=never + again, total=len(nodes), never=never, again=again)
 
 
 # ---------------------------------------------------------------------------------------------
