@@ -31,6 +31,10 @@ _SPACED_PLURAL = re.compile(r"(?<=[A-Za-z0-9_`'\")\]}>])[ \t]+들(?:을|이|은|
 _PAIRED = re.compile(
     r"을\(를\)|를\(을\)|이\(가\)|가\(이\)|은\(는\)|는\(은\)|과\(와\)|와\(과\)|\(으\)로|\(이\)라는|\(이\)라고|\(이\)나|\(이\)며"
 )
+# A particle written after a placeholder fits one value only: `{path}가` is wrong for `engine.py`.
+_FIXED = re.compile(
+    r"\{\w+(?:![rsa])?\}(?:이라는|라는|이라고|라고|으로|을|를|이|가|은|는|과|와|로)(?=[\s.,!?:;)\]\"']|$)"
+)
 _CODE_SPAN = re.compile(r"`[^`\n]*`")
 
 
@@ -39,7 +43,7 @@ class Finding:
     source: str
     """Where the text lives: a file, with a key or line."""
     kind: str
-    """spacing, paired_particle or glossary."""
+    """spacing, paired_particle, fixed_particle or glossary."""
     excerpt: str
 
 
@@ -73,6 +77,8 @@ def findings_in(text: str, source: str, terms: tuple[Term, ...]) -> list[Finding
             found.append(Finding(source, "spacing", _excerpt(prose, match.start(), match.end())))
     for match in _PAIRED.finditer(text):
         found.append(Finding(source, "paired_particle", _excerpt(text, match.start(), match.end())))
+    for match in _FIXED.finditer(text):
+        found.append(Finding(source, "fixed_particle", _excerpt(text, match.start(), match.end())))
     for term in terms:
         for word in term.avoid:
             for match in re.finditer(re.escape(word), prose):

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..errors import TinygradLearnError
 from ..i18n import LANGUAGES
+from ..korean_lint import lint
 from ..manifest import Checkpoint, Course, load_course
 from ..paths import MANIFEST_NAME
 from ..runner import RunResult, expected_tests, new_seed, run_suite
@@ -46,6 +47,7 @@ class Problem(enum.Enum):
     SOLUTION_FAILS = "solution_fails"
     TIME_HEADROOM = "time_headroom"
     STUB_LOCK = "stub_lock"
+    KOREAN = "korean"
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ def check_course(root: Path, *, seed: int | None = None, measure: Measure | None
         params = {name: str(value) for name, value in error.params.items()}
         finding = Finding(Problem.MANIFEST, None, MANIFEST_NAME, {"key": error.key, **params})
         return CourseReport(root, (finding,), (), clock, 0, chosen_seed)
-    findings = [*_text_findings(course), *_file_findings(course), *_suite_findings(course)]
+    findings = [*_text_findings(course), *_korean_findings(course), *_file_findings(course), *_suite_findings(course)]
     run_findings, timings = _run_findings(course, chosen_seed, measure)
     findings.extend(run_findings)
     return CourseReport(root, tuple(findings), tuple(timings), clock, len(course.checkpoints), chosen_seed)
@@ -158,6 +160,14 @@ def _text_findings(course: Course) -> list[Finding]:
 
 def _placeholder(checkpoint: Checkpoint, file: str, where: str) -> Finding:
     return Finding(Problem.PLACEHOLDER, checkpoint.id, file, {"where": where, "marker": PLACEHOLDER})
+
+
+def _korean_findings(course: Course) -> list[Finding]:
+    """Korean as a native speaker writes it (korean_lint): particles, templates, the glossary."""
+    return [
+        Finding(Problem.KOREAN, None, finding.source, {"kind": finding.kind, "excerpt": finding.excerpt})
+        for finding in lint(course.root)
+    ]
 
 
 def _python_files(folder: Path) -> set[str]:

@@ -47,8 +47,8 @@ UNHASHABLE = Msg(
         "so that every node stays a distinct object."
     ),
     ko=(
-        "Value 를 set 에 넣을 수 없습니다 (TypeError: {error}). __eq__ 를 정의한 클래스는 기본 __hash__ 를 "
-        "잃습니다. __eq__ 를 지우거나 `def __hash__(self): return id(self)` 를 추가해 노드마다 서로 다른 "
+        "Value를 set에 넣을 수 없습니다 (TypeError: {error}). __eq__를 정의한 클래스는 기본 __hash__를 "
+        "잃습니다. __eq__를 지우거나 `def __hash__(self): return id(self)`를 추가해 노드마다 서로 다른 "
         "객체로 남게 하세요."
     ),
 )
@@ -59,8 +59,8 @@ UNHASHABLE_BRIEF = Msg(
         "loses the default __hash__. Either remove __eq__, or add `def __hash__(self): return id(self)`."
     ),
     ko=(
-        "Value 를 set 에 넣을 수 없습니다 (TypeError: {error}). __eq__ 를 정의한 클래스는 기본 __hash__ 를 "
-        "잃습니다. __eq__ 를 지우거나 `def __hash__(self): return id(self)` 를 추가하세요."
+        "Value를 set에 넣을 수 없습니다 (TypeError: {error}). __eq__를 정의한 클래스는 기본 __hash__를 "
+        "잃습니다. __eq__를 지우거나 `def __hash__(self): return id(self)`를 추가하세요."
     ),
 )
 
@@ -70,15 +70,15 @@ RECURSIVE_SORT_BRIEF = Msg(
         "Sort iteratively, with a list used as a stack."
     ),
     ko=(
-        "backward() 에서 RecursionError 가 났습니다: 재귀 위상 정렬은 약 1000 번 중첩에서 멈춥니다. "
-        "list 를 스택으로 써서 반복문으로 정렬하세요."
+        "backward()에서 RecursionError가 났습니다: 재귀 위상 정렬은 약 1000번 중첩에서 멈춥니다. "
+        "list를 스택으로 써서 반복문으로 정렬하세요."
     ),
 )
 
 OUTPUT_GRAD_NOT_SET_BRIEF = Msg(
     en="After backward(), the output's own grad is {grad}, not 1.0: backward() must start with `self.grad = 1.0`.",
     ko=(
-        "backward() 뒤에 출력 자신의 grad 가 1.0 이 아니라 {grad} 입니다. backward() 는 `self.grad = 1.0` 으로 "
+        "backward() 뒤에 출력 자신의 grad가 1.0이 아니라 {grad}입니다. backward()는 `self.grad = 1.0`으로 "
         "시작해야 합니다."
     ),
 )
@@ -219,8 +219,8 @@ def expect_formula_of_x_and_y(
             en=f"{name}(x, y) should be built from x and y with Value operations ({operations.en}), so that "
             "backward() can reach both through _prev. The Value it returned is made by {count} "
             "operation(s) and reaches {reaches}.",
-            ko=f"{name}(x, y) 는 x 와 y 에 Value 연산 ({operations.ko}) 을 써서 만들어야 backward() 가 _prev 를 "
-            "따라 둘 다에 닿습니다. 돌려준 Value 는 연산 {count} 개로 만들어졌고 닿는 입력은 {reaches} 입니다.",
+            ko=f"{name}(x, y)는 x와 y에 Value 연산 ({operations.ko})을 써서 만들어야 backward()가 _prev를 "
+            "따라 둘 다에 닿습니다. 돌려준 Value는 연산 {count} 개로 만들어졌고 닿는 입력은 {reaches}입니다.",
         ),
         count=count,
         reaches=", ".join(reaches) or "none",
@@ -232,8 +232,8 @@ def expect_formula_of_x_and_y(
         Msg(
             en=f"{name}(x, y) changed the gradients before backward() was called (x.grad = {{gx}}, "
             f"y.grad = {{gy}}): {name} only builds the formula; backward() computes the gradients.",
-            ko=f"backward() 를 부르기 전에 {name}(x, y) 가 그래디언트를 바꿨습니다 (x.grad = {{gx}}, "
-            f"y.grad = {{gy}}). {name} 는 식만 만들고, 그래디언트는 backward() 가 계산합니다.",
+            ko=f"backward()를 부르기 전에 {name}(x, y)가 그래디언트를 바꿨습니다 (x.grad = {{gx}}, "
+            f"y.grad = {{gy}}). {name:는} 식만 만들고, 그래디언트는 backward()가 계산합니다.",
         ),
         gx=x.grad,
         gy=y.grad,
@@ -408,24 +408,24 @@ WORST_ENTRIES = 6
 
 ARRAY_SHAPE = Msg(
     en="{what} has shape {got}, but it should have shape {expected} ({expr})",
-    ko="{what} 의 모양이 {got} 입니다. {expected} 이어야 합니다 ({expr})",
+    ko="{what}의 모양이 {got}입니다. {expected} 이어야 합니다 ({expr})",
 )
 
 ARRAY_DTYPE = Msg(
     en="{what} should hold float64 numbers, but its dtype is {dtype} ({expr})",
-    ko="{what} 는 float64 숫자를 담아야 하는데 dtype 이 {dtype} 입니다 ({expr})",
+    ko="{what:는} float64 숫자를 담아야 하는데 dtype이 {dtype}입니다 ({expr})",
 )
 
 GRAD_SHAPE = Msg(
     en="{name}.grad has shape {got}, but {name} has shape {expected}: a gradient has the shape "
     "of its tensor, so sum it over the dimensions that broadcasting stretched ({expr})",
-    ko="{name}.grad 의 모양은 {got} 인데 {name} 의 모양은 {expected} 입니다. 그래디언트는 텐서와 "
+    ko="{name}.grad의 모양은 {got} 인데 {name}의 모양은 {expected}입니다. 그래디언트는 텐서와 "
     "같은 모양이어야 하니, 브로드캐스팅으로 늘어난 차원을 따라 합해 주세요 ({expr})",
 )
 
 GRAD_SHAPE_BRIEF = Msg(
     en="{name}.grad has shape {got}, but {name} has shape {expected} ({expr})",
-    ko="{name}.grad 의 모양은 {got} 인데 {name} 의 모양은 {expected} 입니다 ({expr})",
+    ko="{name}.grad의 모양은 {got} 인데 {name}의 모양은 {expected}입니다 ({expr})",
 )
 
 

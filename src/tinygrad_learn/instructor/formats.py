@@ -7,7 +7,6 @@ Every format carries its version, so a gradebook script can tell what it reads.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -18,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..i18n import Translator
+from ..korean import fill
 from ..runner import TestOutcome
 from .grade import CheckpointGrade, ClassGrade, StudentGrade
 
@@ -53,9 +53,7 @@ def test_message(test: TestOutcome, t: Translator) -> str:
     if kind == "custom":
         message = params.get("message") or {}
         text = str(message.get(t.language) or message.get("en") or "")
-        with contextlib.suppress(KeyError, IndexError, ValueError):
-            text = text.format(**{k: _field_text(v) for k, v in params.items() if k != "message"})
-        return text
+        return fill(text, {k: _field_text(v) for k, v in params.items() if k != "message"})
     if kind == "tampered":
         return t("integrity.failure.tampered", **params)
     return t(f"failure.{kind}", **{k: _field_text(v) for k, v in params.items()})

@@ -43,10 +43,10 @@ REFLECTED_RECURSION = Msg(
         "straight back. Return `self * other` (or `self + other`) instead: self is a Value."
     ),
     ko=(
-        "{method} 안에서 RecursionError 가 났습니다: 자기 자신을 끝없이 부릅니다. `2 * v` 에서 파이썬은 "
-        "v.{method}(2) 를 부릅니다. 거기서 `return other * self` (또는 `other + self`) 라고 쓰면 다시 숫자에게 "
-        "묻게 되어 곧바로 되돌아옵니다. 대신 `self * other` (또는 `self + other`) 를 돌려주세요. self 는 "
-        "Value 입니다."
+        "{method} 안에서 RecursionError가 났습니다: 자기 자신을 끝없이 부릅니다. `2 * v`에서 파이썬은 "
+        "v.{method}(2)를 부릅니다. 거기서 `return other * self` (또는 `other + self`)라고 쓰면 다시 숫자에게 "
+        "묻게 되어 곧바로 되돌아옵니다. 대신 `self * other` (또는 `self + other`)를 돌려주세요. self는 "
+        "Value입니다."
     ),
 )
 
@@ -57,8 +57,8 @@ GRADS_STILL_ZERO = Msg(
         "multiplies by out.grad."
     ),
     ko=(
-        "backward() 뒤에도 입력들의 grad 가 0 입니다. 새 연산 ({op}) 에서 클로저를 붙였는지 (`return out` 전에 "
-        "`out._backward = _backward`), `+=` 로 더하는지, out.grad 를 곱하는지 확인하세요."
+        "backward() 뒤에도 입력들의 grad가 0입니다. 새 연산 ({op})에서 클로저를 붙였는지 (`return out` 전에 "
+        "`out._backward = _backward`), `+=`로 더하는지, out.grad를 곱하는지 확인하세요."
     ),
 )
 
@@ -68,8 +68,8 @@ SWAPPED = Msg(
         "_backward, self gets `other.data * out.grad` and other gets `self.data * out.grad`."
     ),
     ko=(
-        "a * b 의 각 입력이 자기 자신의 값을 그래디언트로 받았습니다. d(a*b)/da 는 a 가 아니라 b 입니다. "
-        "__mul__ 의 _backward 에서 self 는 `other.data * out.grad` 를, other 는 `self.data * out.grad` 를 받습니다."
+        "a * b의 각 입력이 자기 자신의 값을 그래디언트로 받았습니다. d(a*b)/da는 a가 아니라 b입니다. "
+        "__mul__의 _backward에서 self는 `other.data * out.grad`를, other는 `self.data * out.grad`를 받습니다."
     ),
 )
 
@@ -79,8 +79,8 @@ NOT_ATTACHED = Msg(
         "`out._backward = _backward` before `return out`."
     ),
     ko=(
-        "out._backward() 뒤에도 입력들의 grad 가 바뀌지 않았습니다. {op} 에서 `return out` 전에 "
-        "`out._backward = _backward` 로 결과에 클로저를 붙이세요."
+        "out._backward() 뒤에도 입력들의 grad가 바뀌지 않았습니다. {op}에서 `return out` 전에 "
+        "`out._backward = _backward`로 결과에 클로저를 붙이세요."
     ),
 )
 
@@ -90,8 +90,8 @@ MISSING_OUT_GRAD = Msg(
         "out.grad = {g}. The chain rule multiplies: add `local derivative * out.grad`."
     ),
     ko=(
-        "out._backward() 뒤에 입력이 out.grad = {g} 를 곱하지 않은 국소 미분값 {local} 만 받았습니다. "
-        "연쇄 법칙은 곱입니다: `국소 미분 * out.grad` 를 더하세요."
+        "out._backward() 뒤에 입력이 out.grad = {g:를} 곱하지 않은 국소 미분값 {local}만 받았습니다. "
+        "연쇄 법칙은 곱입니다: `국소 미분 * out.grad`를 더하세요."
     ),
 )
 
@@ -101,8 +101,8 @@ OVERWRITES = Msg(
         "never `=`."
     ),
     ko=(
-        "{name}.grad 에 이미 있던 {start} 가 사라졌습니다. 그래디언트는 누적됩니다: _backward 에서 "
-        "`=` 가 아니라 `+=` 를 쓰세요."
+        "{name}.grad에 이미 있던 {start:가} 사라졌습니다. 그래디언트는 누적됩니다: _backward에서 "
+        "`=`가 아니라 `+=`를 쓰세요."
     ),
 )
 
@@ -110,8 +110,8 @@ OVERWRITES = Msg(
 MISSING_REFLECTED = Msg(
     en="TypeError: {error}. When a plain number is on the left, Python asks the Value on "
     "the right through the reflected method: __radd__ for +, __rmul__ for *.",
-    ko="TypeError: {error}. 왼쪽이 숫자이면 파이썬은 오른쪽 Value 의 반사 메서드를 부릅니다: "
-    "+ 는 __radd__, * 는 __rmul__ 입니다.",
+    ko="TypeError: {error}. 왼쪽이 숫자이면 파이썬은 오른쪽 Value의 반사 메서드를 부릅니다: "
+    "+ 는 __radd__, * 는 __rmul__입니다.",
 )
 
 explained = explaining(
@@ -180,7 +180,7 @@ def test_mul_two_values(rng):
         expect_true(
             holds(prev, a) and holds(prev, b),
             Msg(en="c = a * b: c._prev should hold a and b themselves; it holds {prev}",
-                ko="c = a * b: c._prev 에는 a 와 b 자신이 있어야 합니다. 지금 값: {prev}"),
+                ko="c = a * b: c._prev 에는 a와 b 자신이 있어야 합니다. 지금 값: {prev}"),
             prev=prev,
             given=given,
         )
@@ -237,7 +237,7 @@ def test_mul_with_plain_numbers(rng):
             expect_close(c.data, x * k, "c.data", expr=expr, given={"x": x}, tol=TOL)
             expect_true(
                 holds(inputs_of(c, "c"), v),
-                Msg(en="c._prev should hold x", ko="c._prev 에 x 가 있어야 합니다"),
+                Msg(en="c._prev should hold x", ko="c._prev에 x가 있어야 합니다"),
                 expr=expr,
             )
             run_backward(c, expr + "; c.backward()", [v], "*")
@@ -261,7 +261,7 @@ def test_pow(rng):
         expect_close(y.data, x**n, "y.data", expr=expr, given=given, tol=TOL)
         expect_true(
             holds(inputs_of(y, "y"), v),
-            Msg(en="y._prev should hold x", ko="y._prev 에 x 가 있어야 합니다"),
+            Msg(en="y._prev should hold x", ko="y._prev에 x가 있어야 합니다"),
             expr=expr,
         )
         run_backward(y, expr + "; y.backward()", [v] if n != 0 else [], "**")
@@ -316,8 +316,8 @@ def check_f1_graph(Value, f1, x):
             en="f1(x) should be built from x with Value operations (for example x**2, 2*x and +), so that "
             "backward() can find x through _prev. The Value it returned is made by {count} operation(s) "
             "and {reaches} x.",
-            ko="f1(x) 는 x 에 Value 연산 (예: x**2, 2*x, +) 을 써서 만들어야 backward() 가 _prev 를 따라 x 를 "
-            "찾을 수 있습니다. 돌려준 Value 는 연산 {count} 개로 만들어졌고 x 에 {reaches}.",
+            ko="f1(x)는 x에 Value 연산 (예: x**2, 2*x, +)을 써서 만들어야 backward()가 _prev를 따라 x를 "
+            "찾을 수 있습니다. 돌려준 Value는 연산 {count} 개로 만들어졌고 x에 {reaches}.",
         ),
         count=operations,
         reaches="reaches" if holds(nodes, v) else "does not reach",
@@ -329,8 +329,8 @@ def check_f1_graph(Value, f1, x):
         Msg(
             en="f1(x) changed x.grad to {grad} before backward() was called: f1 only builds the formula; "
             "backward() computes the gradient.",
-            ko="backward() 를 부르기 전에 f1(x) 가 x.grad 를 {grad} 로 바꿨습니다. f1 은 식만 만들고, "
-            "그래디언트는 backward() 가 계산합니다.",
+            ko="backward()를 부르기 전에 f1(x)가 x.grad를 {grad:로} 바꿨습니다. f1은 식만 만들고, "
+            "그래디언트는 backward()가 계산합니다.",
         ),
         grad=v.grad,
         given={"x": x},

@@ -34,9 +34,9 @@ GRADS_STILL_ZERO = Msg(
         "_backward closure, add with `+=` and multiply by out.grad."
     ),
     ko=(
-        "backward() 뒤에도 x.grad 와 y.grad 가 모두 0 입니다. f2 는 x 와 y 에 연산을 적용해 만든 Value 를 "
-        "돌려줘야 하고 (숫자로 새로 만든 Value 가 아니라), 각 연산은 _backward 클로저를 붙이고 `+=` 로 "
-        "더하며 out.grad 를 곱해야 합니다."
+        "backward() 뒤에도 x.grad와 y.grad가 모두 0입니다. f2는 x와 y에 연산을 적용해 만든 Value를 "
+        "돌려줘야 하고 (숫자로 새로 만든 Value가 아니라), 각 연산은 _backward 클로저를 붙이고 `+=`로 "
+        "더하며 out.grad를 곱해야 합니다."
     ),
 )
 
@@ -47,9 +47,9 @@ X_USED_ONCE = Msg(
         "accumulate with `+=` and that f2 really adds x at the end."
     ),
     ko=(
-        "x.grad 가 {got} 인데, 이는 x*y 를 거쳐 오는 몫 y = {y} 뿐입니다. x*y + x 에서 x 는 두 번 "
-        "쓰이므로 그래디언트는 두 몫의 합 y + 1 = {want} 입니다. 그래디언트를 `+=` 로 누적하는지, f2 가 "
-        "마지막에 x 를 정말 더하는지 확인하세요."
+        "x.grad가 {got} 인데, 이는 x*y를 거쳐 오는 몫 y = {y} 뿐입니다. x*y + x에서 x는 두 번 "
+        "쓰이므로 그래디언트는 두 몫의 합 y + 1 = {want}입니다. 그래디언트를 `+=`로 누적하는지, f2가 "
+        "마지막에 x를 정말 더하는지 확인하세요."
     ),
 )
 

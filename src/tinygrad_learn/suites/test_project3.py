@@ -43,10 +43,10 @@ OVERFLOW = Msg(
         "use it for the value, and 1 - t*t, with t the tanh you already have, for the derivative."
     ),
     ko=(
-        "OverflowError 가 났습니다: {error}. exp(2x) (또는 cosh) 로 "
-        "만든 식은 x = 1000 에서 e**2000 이 필요한데, 이는 가장 큰 float (약 1.8e308, x 가 355 근처일 때 "
-        "이미 넘음) 보다 훨씬 큽니다. math.tanh(x) 는 모든 x 에서 안정적으로 계산되고 거기서 정확히 1.0 을 "
-        "돌려줍니다. 값에는 그것을, 미분에는 이미 구한 tanh 값 t 로 1 - t*t 를 쓰세요."
+        "OverflowError가 났습니다: {error}. exp(2x) (또는 cosh)로 "
+        "만든 식은 x = 1000에서 e**2000이 필요한데, 이는 가장 큰 float (약 1.8e308, x가 355 근처일 때 "
+        "이미 넘음)보다 훨씬 큽니다. math.tanh(x)는 모든 x에서 안정적으로 계산되고 거기서 정확히 1.0을 "
+        "돌려줍니다. 값에는 그것을, 미분에는 이미 구한 tanh 값 t로 1 - t*t를 쓰세요."
     ),
 )
 
@@ -57,9 +57,9 @@ NOT_A_NUMBER = Msg(
         "1 - t*t for the derivative."
     ),
     ko=(
-        "{what} 가 nan 입니다. (e**2x - 1) / (e**2x + 1) 같은 식은 x 가 크면 "
-        "inf / inf = nan 이 됩니다. math.tanh(x) 는 모든 x 에서 안정적입니다: 값에는 그것을, 미분에는 "
-        "1 - t*t 를 쓰세요."
+        "{what:가} nan입니다. (e**2x - 1) / (e**2x + 1) 같은 식은 x가 크면 "
+        "inf / inf = nan이 됩니다. math.tanh(x)는 모든 x에서 안정적입니다: 값에는 그것을, 미분에는 "
+        "1 - t*t를 쓰세요."
     ),
 )
 
@@ -70,8 +70,8 @@ GRADS_STILL_ZERO = Msg(
         "multiply by out.grad."
     ),
     ko=(
-        "backward() 뒤에도 모든 입력의 grad 가 0 입니다. 연산은 입력으로 만든 Value (_prev 포함) 를 돌려줘야 하고, "
-        "돌려주기 전에 _backward 클로저를 붙이며, `+=` 로 더하고 out.grad 를 곱해야 합니다."
+        "backward() 뒤에도 모든 입력의 grad가 0입니다. 연산은 입력으로 만든 Value (_prev 포함)를 돌려줘야 하고, "
+        "돌려주기 전에 _backward 클로저를 붙이며, `+=`로 더하고 out.grad를 곱해야 합니다."
     ),
 )
 
@@ -81,8 +81,8 @@ NOT_ATTACHED = Msg(
         "`out._backward = _backward` before `return out`."
     ),
     ko=(
-        "t._backward() 뒤에도 x.grad 가 바뀌지 않았습니다. tanh 에서 `return out` 전에 "
-        "`out._backward = _backward` 로 클로저를 붙이세요."
+        "t._backward() 뒤에도 x.grad가 바뀌지 않았습니다. tanh에서 `return out` 전에 "
+        "`out._backward = _backward`로 클로저를 붙이세요."
     ),
 )
 
@@ -92,14 +92,14 @@ MISSING_OUT_GRAD = Msg(
         "the output's grad ({g} here). The chain rule multiplies: add `(1 - t*t) * out.grad`."
     ),
     ko=(
-        "t._backward() 뒤에 x 가 출력의 grad (여기서는 {g}) 를 곱하지 않은 국소 미분값 1 - t*t = {local} 만 "
-        "받았습니다. 연쇄 법칙은 곱입니다: `(1 - t*t) * out.grad` 를 더하세요."
+        "t._backward() 뒤에 x가 출력의 grad (여기서는 {g})를 곱하지 않은 국소 미분값 1 - t*t = {local}만 "
+        "받았습니다. 연쇄 법칙은 곱입니다: `(1 - t*t) * out.grad`를 더하세요."
     ),
 )
 
 OVERWRITES = Msg(
     en="x.grad lost the {start} it already held. Gradients add up: use `+=` in _backward, never `=`.",
-    ko="x.grad 에 이미 있던 {start} 가 사라졌습니다. 그래디언트는 누적됩니다: `=` 가 아니라 `+=` 를 쓰세요.",
+    ko="x.grad에 이미 있던 {start:가} 사라졌습니다. 그래디언트는 누적됩니다: `=`가 아니라 `+=`를 쓰세요.",
 )
 
 
@@ -151,7 +151,7 @@ def test_tanh_value_and_derivative(rng):
         expect_close(out.data, math.tanh(x), "x.tanh().data", expr="t = x.tanh()", given=given, tol=TOL)
         expect_true(
             holds(inputs_of(out, "t"), v),
-            Msg(en="t = x.tanh(): t._prev should hold x", ko="t = x.tanh(): t._prev 에 x 가 있어야 합니다"),
+            Msg(en="t = x.tanh(): t._prev should hold x", ko="t = x.tanh(): t._prev에 x가 있어야 합니다"),
             given=given,
         )
         expr = "t = x.tanh(); t.backward()"

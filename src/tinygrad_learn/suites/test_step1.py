@@ -15,7 +15,7 @@ def test_keeps_data(rng):
         expect_close(v.data, number, "v.data", expr=f"v = SimpleValue({number!r})", tol=0)
         expect_true(
             type(v.data) is float,
-            Msg("v.data should stay the float it was given", "v.data 는 받은 float 그대로여야 합니다"),
+            Msg("v.data should stay the float it was given", "v.data는 받은 float 그대로여야 합니다"),
         )
 
 
@@ -54,7 +54,7 @@ def test_repr(rng):
         start = expect_number(v.grad, "v.grad")
         expect_true(
             start == 0,
-            Msg("a new SimpleValue should start with grad 0", "새 SimpleValue 의 grad 는 0 에서 시작해야 합니다"),
+            Msg("a new SimpleValue should start with grad 0", "새 SimpleValue의 grad는 0에서 시작해야 합니다"),
         )
         expect_repr(v, number, v.grad, f"v = SimpleValue({number!r})")
         grad = rng.choice([2.5, -0.75, 4])

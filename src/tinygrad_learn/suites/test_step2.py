@@ -32,10 +32,10 @@ REFLECTED_RECURSION = Msg(
         "commutative, and self is a Value, so __add__ runs."
     ),
     ko=(
-        "{method} 안에서 RecursionError 가 났습니다: 자기 자신을 끝없이 부릅니다. `2 + v` 에서 파이썬은 먼저 "
-        "int 에게 묻고, int 가 거절하면 v.__radd__(2) 를 부릅니다. 거기서 `return other + self` 라고 쓰면 "
-        "다시 int 에게 묻게 되고, 곧바로 __radd__ 로 돌아옵니다. 대신 `self + other` 를 돌려주세요. 덧셈은 "
-        "순서를 바꿔도 같고, self 가 Value 이므로 __add__ 가 실행됩니다."
+        "{method} 안에서 RecursionError가 났습니다: 자기 자신을 끝없이 부릅니다. `2 + v`에서 파이썬은 먼저 "
+        "int에게 묻고, int가 거절하면 v.__radd__(2)를 부릅니다. 거기서 `return other + self`라고 쓰면 "
+        "다시 int에게 묻게 되고, 곧바로 __radd__로 돌아옵니다. 대신 `self + other`를 돌려주세요. 덧셈은 "
+        "순서를 바꿔도 같고, self가 Value 이므로 __add__가 실행됩니다."
     ),
 )
 
@@ -46,8 +46,8 @@ NOT_ATTACHED = Msg(
         "in __add__: did you attach it with `out._backward = _backward` before returning out?"
     ),
     ko=(
-        "out._backward() 뒤에도 입력들의 grad 가 그대로입니다. out._backward 는 __add__ 안에서 쓴 클로저여야 "
-        "합니다. out 을 돌려주기 전에 `out._backward = _backward` 로 붙였나요?"
+        "out._backward() 뒤에도 입력들의 grad가 그대로입니다. out._backward는 __add__ 안에서 쓴 클로저여야 "
+        "합니다. out을 돌려주기 전에 `out._backward = _backward`로 붙였나요?"
     ),
 )
 
@@ -57,8 +57,8 @@ MISSING_OUT_GRAD = Msg(
         "multiplies: each input receives d(out)/d(input) * out.grad, which for + is 1 * out.grad."
     ),
     ko=(
-        "out._backward() 뒤에 입력들의 grad 가 out.grad = {g} 가 아니라 1 만큼 늘었습니다. 연쇄 법칙은 곱입니다. "
-        "입력마다 d(out)/d(입력) * out.grad 를 받고, + 에서는 1 * out.grad 입니다."
+        "out._backward() 뒤에 입력들의 grad가 out.grad = {g:가} 아니라 1 만큼 늘었습니다. 연쇄 법칙은 곱입니다. "
+        "입력마다 d(out)/d(입력) * out.grad를 받고, + 에서는 1 * out.grad입니다."
     ),
 )
 
@@ -68,8 +68,8 @@ OVERWRITES = Msg(
         "up: write `self.grad += out.grad`, not `=`."
     ),
     ko=(
-        "out._backward() 뒤에 입력들의 grad 가 {g} 가 되어 원래 값이 사라졌습니다. 그래디언트는 누적됩니다. "
-        "`=` 가 아니라 `self.grad += out.grad` 로 쓰세요."
+        "out._backward() 뒤에 입력들의 grad가 {g:가} 되어 원래 값이 사라졌습니다. 그래디언트는 누적됩니다. "
+        "`=`가 아니라 `self.grad += out.grad`로 쓰세요."
     ),
 )
 
@@ -79,8 +79,8 @@ MISSING_RADD = Msg(
         "from 0), Python asks the Value on the right through __radd__: define it (addition is commutative)."
     ),
     ko=(
-        "TypeError: {error}. 왼쪽이 보통 숫자이면 (`2 + v`, 또는 0 에서 시작하는 sum() 처럼) 파이썬은 오른쪽 "
-        "Value 의 __radd__ 를 부릅니다. 그것을 정의하세요 (덧셈은 순서를 바꿔도 같습니다)."
+        "TypeError: {error}. 왼쪽이 보통 숫자이면 (`2 + v`, 또는 0에서 시작하는 sum()처럼) 파이썬은 오른쪽 "
+        "Value의 __radd__를 부릅니다. 그것을 정의하세요 (덧셈은 순서를 바꿔도 같습니다)."
     ),
 )
 
@@ -103,7 +103,7 @@ def inputs_of(node, what):
         fail_with(
             Msg(
                 en="{what}._prev should be a set, tuple or list of input Values; it is {prev}",
-                ko="{what}._prev 는 입력 Value 들을 담은 set, tuple 또는 list 여야 합니다. 지금 값: {prev}",
+                ko="{what}._prev는 입력 Value들을 담은 set, tuple 또는 list 여야 합니다. 지금 값: {prev}",
             ),
             what=what,
             prev=prev,
@@ -135,7 +135,7 @@ def test_new_value_fields(rng):
         expect_true(
             callable(backward),
             Msg(en="v._backward should be a function (one that does nothing, for a new Value)",
-                ko="v._backward 는 함수여야 합니다 (새 Value 에서는 아무것도 하지 않는 함수)"),
+                ko="v._backward는 함수여야 합니다 (새 Value 에서는 아무것도 하지 않는 함수)"),
         )
         v.grad = 0.5
         result = backward()
@@ -144,8 +144,8 @@ def test_new_value_fields(rng):
             Msg(
                 en="the _backward of a Value that no operation made must do nothing and return None; after "
                 "v._backward() v is {v} and it returned {result}",
-                ko="연산으로 만들지 않은 Value 의 _backward 는 아무것도 하지 않고 None 을 돌려줘야 합니다. "
-                "v._backward() 뒤에 v 는 {v}, 돌려준 값은 {result} 입니다",
+                ko="연산으로 만들지 않은 Value의 _backward는 아무것도 하지 않고 None을 돌려줘야 합니다. "
+                "v._backward() 뒤에 v는 {v}, 돌려준 값은 {result}입니다",
             ),
             v=v,
             result=result,
@@ -164,7 +164,7 @@ def test_value_keeps_children_and_op(rng):
     expect_true(
         holds(prev, a) and holds(prev, b) and all(item is a or item is b for item in prev),
         Msg(en="out._prev should hold exactly a and b, the very same objects; it holds {prev}",
-            ko="out._prev 에는 a 와 b, 바로 그 객체들만 있어야 합니다. 지금 값: {prev}"),
+            ko="out._prev 에는 a와 b, 바로 그 객체들만 있어야 합니다. 지금 값: {prev}"),
         expr=expr,
         prev=prev,
         given={"a": a.data, "b": b.data},
@@ -187,7 +187,7 @@ def test_add_two_values(rng):
         expect_true(
             holds(prev, a) and holds(prev, b) and all(item is a or item is b for item in prev),
             Msg(en="c._prev should hold a and b themselves (not copies); it holds {prev}",
-                ko="c._prev 에는 a 와 b 자신이 (복사본이 아니라) 들어 있어야 합니다. 지금 값: {prev}"),
+                ko="c._prev 에는 a와 b 자신이 (복사본이 아니라) 들어 있어야 합니다. 지금 값: {prev}"),
             prev=prev,
             expr="c = a + b",
             given=given,
@@ -229,7 +229,7 @@ def test_value_plus_number(rng):
         expect_true(
             holds(prev, a) and all(type(item) is Value for item in prev),
             Msg(en="c._prev should hold a, and only Value objects (wrap the number in a Value); it holds {prev}",
-                ko="c._prev 에는 a 가 있어야 하고, Value 객체만 있어야 합니다 (숫자는 Value 로 감싸세요). "
+                ko="c._prev 에는 a가 있어야 하고, Value 객체만 있어야 합니다 (숫자는 Value로 감싸세요). "
                 "지금 값: {prev}"),
             expr=expr,
             prev=prev,
@@ -252,7 +252,7 @@ def test_number_plus_value(rng):
         expect_true(
             holds(prev, a) and all(type(item) is Value for item in prev),
             Msg(en="c._prev should hold a, and only Value objects; it holds {prev}",
-                ko="c._prev 에는 a 가 있어야 하고, Value 객체만 있어야 합니다. 지금 값: {prev}"),
+                ko="c._prev 에는 a가 있어야 하고, Value 객체만 있어야 합니다. 지금 값: {prev}"),
             expr=expr,
             prev=prev,
             given=given,
@@ -335,7 +335,7 @@ def test_reused_node(rng):
     expect_true(
         holds(prev, a) and all(item is a for item in prev),
         Msg(en="out._prev should hold only a; it holds {prev}",
-            ko="out._prev 에는 a 만 있어야 합니다. 지금 값: {prev}"),
+            ko="out._prev 에는 a만 있어야 합니다. 지금 값: {prev}"),
         prev=prev,
         expr="out = a + a",
     )
@@ -348,8 +348,8 @@ def test_reused_node(rng):
                 en="out._backward() left a.grad = {g}, but a is both inputs, so it "
                 "must receive out.grad twice (a.grad = {twice}). Use += for each input, so the second "
                 "addition does not overwrite the first.",
-                ko="out._backward() 뒤에 a.grad 가 {g} 입니다. a 는 두 입력 모두이므로 "
-                "out.grad 를 두 번 받아야 합니다 (a.grad = {twice}). 입력마다 += 를 써서 두 번째 덧셈이 첫 번째를 "
+                ko="out._backward() 뒤에 a.grad가 {g}입니다. a는 두 입력 모두이므로 "
+                "out.grad를 두 번 받아야 합니다 (a.grad = {twice}). 입력마다 += 를 써서 두 번째 덧셈이 첫 번째를 "
                 "덮어쓰지 않게 하세요.",
             ),
             g=g,
@@ -402,9 +402,9 @@ def test_equal_data_stays_two_nodes(rng):
                 en="out._prev holds {prev}, so a and b, two "
                 "different nodes with the same data, became one. If you defined __eq__ or __hash__ "
                 "from data, remove them (or hash with id(self)): nodes are told apart by identity.",
-                ko="out._prev 가 {prev} 라서, data 만 같은 서로 다른 "
-                "노드 a 와 b 가 하나가 되었습니다. data 로 __eq__ 나 __hash__ 를 정의했다면 지우세요 "
-                "(또는 id(self) 로 해시하세요). 노드는 정체성(identity)으로 구별합니다.",
+                ko="out._prev가 {prev} 라서, data만 같은 서로 다른 "
+                "노드 a와 b가 하나가 되었습니다. data로 __eq__나 __hash__를 정의했다면 지우세요 "
+                "(또는 id(self)로 해시하세요). 노드는 동일성(identity)으로 구별합니다.",
             ),
             prev=prev,
             expr=f"a = Value({x!r}); b = Value({x!r}); out = a + b",
@@ -422,7 +422,7 @@ def test_value_repr(rng):
     v = Value(x)
     grad = expect_number(v.grad, "v.grad")
     expect_equal(repr(v), f"Value(data={x!r}, grad={v.grad!r})", "repr(v)", expr=f"v = Value({x!r})")
-    expect_true(grad == 0, Msg(en="a new Value should start with grad 0.0", ko="새 Value 의 grad 는 0.0 이어야 합니다"))
+    expect_true(grad == 0, Msg(en="a new Value should start with grad 0.0", ko="새 Value의 grad는 0.0 이어야 합니다"))
     g = rng.choice([2.5, -1.0, 0.125])
     v.grad = g
     expect_equal(repr(v), f"Value(data={x!r}, grad={g!r})", "repr(v)", expr=f"v = Value({x!r}); v.grad = {g!r}")

@@ -31,8 +31,8 @@ DEEP_RECURSION = Msg(
         "append a node to the order only once all its inputs are in it."
     ),
     ko=(
-        "backward() 가 RecursionError 를 냈습니다. 재귀로 짠 위상 정렬은 그래프의 깊이만큼 "
-        "자신을 중첩해서 부르는데, 파이썬은 약 1000 번에서 멈추므로 그보다 깊은 그래프에서는 무너집니다. "
+        "backward()가 RecursionError를 냈습니다. 재귀로 짠 위상 정렬은 그래프의 깊이만큼 "
+        "자신을 중첩해서 부르는데, 파이썬은 약 1000번에서 멈추므로 그보다 깊은 그래프에서는 무너집니다. "
         "반복문으로 정렬하세요: 아직 방문할 노드를 담은 스택(list)을 직접 관리하고, 노드의 입력이 모두 "
         "순서에 들어간 뒤에야 그 노드를 순서에 넣으세요."
     ),
@@ -44,8 +44,8 @@ REFLECTED_RECURSION = Msg(
         "on the left again, which sends Python straight back to __radd__. Return `self + other` instead."
     ),
     ko=(
-        "__radd__ 안에서 RecursionError 가 났습니다: 자기 자신을 끝없이 부릅니다. `return other + self` 는 "
-        "왼쪽 숫자에게 다시 묻고, 곧바로 __radd__ 로 돌아옵니다. 대신 `self + other` 를 돌려주세요."
+        "__radd__ 안에서 RecursionError가 났습니다: 자기 자신을 끝없이 부릅니다. `return other + self`는 "
+        "왼쪽 숫자에게 다시 묻고, 곧바로 __radd__로 돌아옵니다. 대신 `self + other`를 돌려주세요."
     ),
 )
 
@@ -55,8 +55,8 @@ OUTPUT_GRAD_NOT_SET = Msg(
         "`self.grad = 1.0` (d(out)/d(out) = 1); otherwise every _backward passes on zero."
     ),
     ko=(
-        "backward() 뒤에 출력 자신의 grad 가 1.0 이 아니라 {grad} 입니다. backward() 는 `self.grad = 1.0` 으로 "
-        "시작해야 합니다 (d(out)/d(out) = 1). 그러지 않으면 모든 _backward 가 0 을 넘깁니다."
+        "backward() 뒤에 출력 자신의 grad가 1.0이 아니라 {grad}입니다. backward()는 `self.grad = 1.0`으로 "
+        "시작해야 합니다 (d(out)/d(out) = 1). 그러지 않으면 모든 _backward가 0을 넘깁니다."
     ),
 )
 
@@ -68,10 +68,10 @@ EQUAL_DATA = Msg(
         "id(self) and compare with `is`): nodes are told apart by identity, not by value."
     ),
     ko=(
-        "서로 다른 노드인 Value(2.0) 과 Value(2.0) 이 set 안에서 하나로 취급됩니다: __eq__ 와 __hash__ 가 "
-        "data 를 비교합니다. backward() 는 방문한 노드를 set 에 담으므로, 이미 본 노드와 data 가 같은 노드를 "
-        "모두 건너뜁니다. __eq__ 와 __hash__ 를 지우세요 (또는 id(self) 로 해시하고 `is` 로 비교하세요). "
-        "노드는 값이 아니라 정체성(identity)으로 구별합니다."
+        "서로 다른 노드인 Value(2.0)과 Value(2.0)이 set 안에서 하나로 취급됩니다: __eq__와 __hash__가 "
+        "data를 비교합니다. backward()는 방문한 노드를 set에 담으므로, 이미 본 노드와 data가 같은 노드를 "
+        "모두 건너뜁니다. __eq__와 __hash__를 지우세요 (또는 id(self)로 해시하고 `is`로 비교하세요). "
+        "노드는 값이 아니라 동일성(identity)으로 구별합니다."
     ),
 )
 
@@ -83,9 +83,9 @@ GRADS_STILL_ZERO = Msg(
         "`out._backward = _backward`."
     ),
     ko=(
-        "backward() 뒤에 out.grad 는 1.0 인데 입력들의 grad 는 모두 0 입니다. backward() 가 정렬된 모든 노드의 "
-        "_backward() 를 출력에서 입력 쪽으로 부르는지 (마지막 하나나 잎 노드만이 아니라), 그리고 __add__ 가 "
-        "`out._backward = _backward` 로 클로저를 붙이는지 확인하세요."
+        "backward() 뒤에 out.grad는 1.0 인데 입력들의 grad는 모두 0입니다. backward()가 정렬된 모든 노드의 "
+        "_backward()를 출력에서 입력 쪽으로 부르는지 (마지막 하나나 리프 노드만이 아니라), 그리고 __add__가 "
+        "`out._backward = _backward`로 클로저를 붙이는지 확인하세요."
     ),
 )
 

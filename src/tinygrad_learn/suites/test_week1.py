@@ -313,7 +313,7 @@ def expect_list_of_numbers(result, length, what):
         type(result) is list and len(result) == length,
         Msg(
             en="{what} should return a list with one number per input ({length}), got {got}.",
-            ko="{what} 는 입력마다 숫자 하나씩, 길이 {length} 인 list 를 돌려줘야 합니다. 받은 값: {got}",
+            ko="{what:는} 입력마다 숫자 하나씩, 길이 {length} 인 list를 돌려줘야 합니다. 받은 값: {got}",
         ),
         what=what,
         length=length,
@@ -339,8 +339,8 @@ def test_numerical_grad_matches_derivatives(rng):
             Msg(
                 en="numerical_grad changed the list it was given: {before} became {after}. Move each "
                 "input on a copy of the list.",
-                ko="numerical_grad 가 받은 list 를 바꿨습니다: {before} 가 {after} 가 되었습니다. 입력을 "
-                "움직일 때는 list 의 복사본을 쓰세요.",
+                ko="numerical_grad가 받은 list를 바꿨습니다: {before:가} {after:가} 되었습니다. 입력을 "
+                "움직일 때는 list의 복사본을 쓰세요.",
             ),
             before=before,
             after=xs,
@@ -358,19 +358,19 @@ CENTRAL = Msg(
         "{diagnosis}"
     ),
     ko=(
-        "f(x) = x**3 에 대해 numerical_grad(f, [{x}], h={h}) 가 {got} 를 돌려줬습니다. x**3 의 중앙 "
-        "차분 (f(x+h) - f(x-h)) / (2h) 은 정확히 3x² + h² = {expected} 이고, 오차가 h² 처럼 줄어듭니다. "
+        "f(x) = x**3에 대해 numerical_grad(f, [{x}], h={h})가 {got:를} 돌려줬습니다. x**3의 중앙 "
+        "차분 (f(x+h) - f(x-h)) / (2h)은 정확히 3x² + h² = {expected}이고, 오차가 h² 처럼 줄어듭니다. "
         "{diagnosis}"
     ),
 )
 
 ONE_SIDED = (
     "Yours is what a one-sided difference (f(x+h) - f(x)) / h gives; its error shrinks only like h.",
-    "받은 값은 한쪽 차분 (f(x+h) - f(x)) / h 의 결과입니다. 그 오차는 h 만큼밖에 줄지 않습니다.",
+    "받은 값은 한쪽 차분 (f(x+h) - f(x)) / h의 결과입니다. 그 오차는 h 만큼밖에 줄지 않습니다.",
 )
 NOT_H = (
     "Use the h you are given, step to both sides of x and divide by 2 * h.",
-    "주어진 h 를 쓰고, x 의 양쪽으로 움직인 뒤 2 * h 로 나누세요.",
+    "주어진 h를 쓰고, x의 양쪽으로 움직인 뒤 2 * h로 나누세요.",
 )
 
 
@@ -436,7 +436,7 @@ def unpack_check(result, n, call):
         type(result) in (tuple, list) and len(result) == 3,
         Msg(
             en="{call} should return a tuple (ok, autograd_grads, numeric_grads), got {got}.",
-            ko="{call} 는 (ok, autograd_grads, numeric_grads) 튜플을 돌려줘야 합니다. 받은 값: {got}",
+            ko="{call:는} (ok, autograd_grads, numeric_grads) 튜플을 돌려줘야 합니다. 받은 값: {got}",
         ),
         call=call,
         got=result,
@@ -486,8 +486,8 @@ def test_gradient_check_passes_a_correct_engine(rng):
             Msg(
                 en="{call} returned ok = {ok} for a correct engine. Compare each pair of gradients with "
                 "abs(a - n) <= tol * max(1, abs(a), abs(n)); ok is True when every pair passes.",
-                ko="올바른 엔진인데 {call} 가 ok = {ok} 를 돌려줬습니다. 기울기 쌍마다 "
-                "abs(a - n) <= tol * max(1, abs(a), abs(n)) 으로 비교하고, 모든 쌍이 통과할 때 ok 가 True 입니다.",
+                ko="올바른 엔진인데 {call:가} ok = {ok:를} 돌려줬습니다. 그래디언트 쌍마다 "
+                "abs(a - n) <= tol * max(1, abs(a), abs(n))으로 비교하고, 모든 쌍이 통과할 때 ok가 True입니다.",
             ),
             call=call,
             ok=ok,
@@ -501,9 +501,9 @@ NOT_DETECTED = Msg(
         "more than tol * max(1, abs(a), abs(n))."
     ),
     ko=(
-        "{call} 가 ok = {ok} 를 돌려줬지만, 이 엔진에는 일부러 심은 버그가 있습니다 ({bug}). 기울기 "
-        "{autograd} 는 수치 미분 {numeric} 과 크게 다릅니다. 어느 한 쌍이라도 tol * max(1, abs(a), abs(n)) "
-        "보다 더 차이 나면 ok 는 False 여야 합니다."
+        "{call:가} ok = {ok:를} 돌려줬지만, 이 엔진에는 일부러 심은 버그가 있습니다 ({bug}). 그래디언트 "
+        "{autograd:는} 수치 미분 {numeric:과} 크게 다릅니다. 어느 한 쌍이라도 tol * max(1, abs(a), abs(n))"
+        "보다 더 차이 나면 ok는 False여야 합니다."
     ),
 )
 
@@ -532,9 +532,9 @@ TOLERANCE = Msg(
         "abs(a - n) <= tol * max(1, abs(a), abs(n)), using the tol you are given."
     ),
     ko=(
-        "{call} 가 ok = {ok} 를 돌려줬습니다. 여기서 자동 미분은 정확히 {error} 만큼 틀리고 (기울기는 1 보다 "
-        "작습니다), tol = {tol} 이면 ok 는 {expected} 여야 합니다. 주어진 tol 을 써서 "
-        "abs(a - n) <= tol * max(1, abs(a), abs(n)) 으로 비교하세요."
+        "{call:가} ok = {ok:를} 돌려줬습니다. 여기서 자동 미분은 정확히 {error} 만큼 틀리고 (그래디언트는 1보다 "
+        "작습니다), tol = {tol}이면 ok는 {expected} 여야 합니다. 주어진 tol을 써서 "
+        "abs(a - n) <= tol * max(1, abs(a), abs(n))으로 비교하세요."
     ),
 )
 

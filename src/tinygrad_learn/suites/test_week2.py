@@ -98,10 +98,10 @@ SIGMOID_BLEW_UP = Msg(
         "s * (1 - s) then needs no exp at all."
     ),
     ko=(
-        "a = {x} 일 때 a.sigmoid() 가 {error} 를 냈습니다. 1 / (1 + exp(-x)) 는 x = -1000 이면 exp(1000) 을 "
-        "계산하려 하는데, 이는 float 로 나타낼 수 없을 만큼 큽니다. 이 식은 x >= 0 일 때만 쓰고, x < 0 이면 "
-        "같은 값인 exp(x) / (1 + exp(x)) 를 쓰세요. 그러면 exp 에 큰 양수가 들어가지 않습니다. 기울기 "
-        "s * (1 - s) 에는 exp 가 아예 필요 없습니다."
+        "a = {x} 일 때 a.sigmoid()가 {error:를} 냈습니다. 1 / (1 + exp(-x))는 x = -1000이면 exp(1000)을 "
+        "계산하려 하는데, 이는 float로 나타낼 수 없을 만큼 큽니다. 이 식은 x >= 0 일 때만 쓰고, x < 0이면 "
+        "같은 값인 exp(x) / (1 + exp(x))를 쓰세요. 그러면 exp에 큰 양수가 들어가지 않습니다. 도함수 "
+        "s * (1 - s) 에는 exp가 아예 필요 없습니다."
     ),
 )
 
@@ -277,40 +277,40 @@ PLANTED_BUGS = [
         "            self.grad = out.grad\n            other.grad = out.grad",
         "addition overwrites the inputs' grads with = instead of adding to them with += "
         "(it shows when a value is used twice, as in a + a)",
-        "덧셈이 입력의 grad 에 += 로 더하지 않고 = 로 덮어씁니다 (a + a 처럼 한 값을 두 번 쓸 때 드러납니다)",
+        "덧셈이 입력의 grad에 += 로 더하지 않고 = 로 덮어씁니다 (a + a처럼 한 값을 두 번 쓸 때 드러납니다)",
     ),
     (
         "            self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",
         "            self.grad += self.data * out.grad\n            other.grad += other.data * out.grad",
         "multiplication gives each input its own data as gradient instead of the other input's "
         "(for c = a * b, a.grad must be b.data)",
-        "곱셈이 각 입력에 상대 입력의 data 대신 자기 data 를 기울기로 줍니다 "
-        "(c = a * b 이면 a.grad 는 b.data 여야 합니다)",
+        "곱셈이 각 입력에 상대 입력의 data 대신 자기 data를 그래디언트로 줍니다 "
+        "(c = a * b이면 a.grad는 b.data 여야 합니다)",
     ),
     (
         "            self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",
         "            self.grad += other.data\n            other.grad += self.data",
         "multiplication forgets to multiply by out.grad (it shows only when the product feeds into "
         "another operation, as in (a * b) * c)",
-        "곱셈이 out.grad 를 곱하는 것을 잊습니다 ((a * b) * c 처럼 곱이 다른 연산으로 이어질 때만 드러납니다)",
+        "곱셈이 out.grad를 곱하는 것을 잊습니다 ((a * b) * c처럼 곱이 다른 연산으로 이어질 때만 드러납니다)",
     ),
     (
         "self.grad += exponent * self.data ** (exponent - 1) * out.grad",
         "self.grad += exponent * self.data ** exponent * out.grad",
         "x ** n gets the gradient n * x**n instead of n * x**(n - 1)",
-        "x ** n 의 기울기가 n * x**(n - 1) 이 아니라 n * x**n 입니다",
+        "x ** n의 도함수가 n * x**(n - 1)이 아니라 n * x**n입니다",
     ),
     (
         "self.grad += (1 - t * t) * out.grad",
         "self.grad += (1 - t) * out.grad",
         "tanh's gradient is 1 - tanh(x) instead of 1 - tanh(x)**2",
-        "tanh 의 기울기가 1 - tanh(x)**2 가 아니라 1 - tanh(x) 입니다",
+        "tanh의 도함수가 1 - tanh(x)**2가 아니라 1 - tanh(x)입니다",
     ),
     (
         "self.grad += s * (1 - s) * out.grad",
         "self.grad += s * out.grad",
         "sigmoid's gradient is s instead of s * (1 - s)",
-        "sigmoid 의 기울기가 s * (1 - s) 가 아니라 s 입니다",
+        "sigmoid의 도함수가 s * (1 - s)가 아니라 s입니다",
     ),
     (
         "            s = 1 / (1 + math.exp(-self.data))\n        else:\n            e = math.exp(self.data)\n"
@@ -319,21 +319,21 @@ PLANTED_BUGS = [
         "            s = 1 / (1 + e)",
         "sigmoid computes 1 / (1 + exp(x)), with the sign of the exponent flipped; its gradient "
         "s * (1 - s) still comes out right, so only a test of the value notices",
-        "sigmoid 가 지수의 부호를 뒤집어 1 / (1 + exp(x)) 를 계산합니다. 기울기 s * (1 - s) 는 여전히 "
+        "sigmoid가 지수의 부호를 뒤집어 1 / (1 + exp(x))를 계산합니다. 도함수 s * (1 - s)는 여전히 "
         "맞게 나오므로 값을 확인하는 테스트만 알아챕니다",
     ),
     (
         "self.grad += (1.0 if self.data > 0 else 0.0) * out.grad",
         "self.grad += 1.0 * out.grad",
         "relu lets the gradient through for negative inputs too (it must block it there)",
-        "relu 가 음수 입력에서도 기울기를 그대로 통과시킵니다 (거기서는 막아야 합니다)",
+        "relu가 음수 입력에서도 그래디언트를 그대로 통과시킵니다 (거기서는 막아야 합니다)",
     ),
     (
         "for node in reversed(topo):",
         "for node in topo:",
         "backward() calls the _backward closures from the inputs to the output instead of from the "
         "output back to the inputs (it shows in any chain of two operations)",
-        "backward() 가 _backward 를 출력에서 입력 쪽이 아니라 입력에서 출력 쪽으로 부릅니다 "
+        "backward()가 _backward를 출력에서 입력 쪽이 아니라 입력에서 출력 쪽으로 부릅니다 "
         "(연산 두 개짜리 사슬이면 드러납니다)",
     ),
 ]
@@ -354,8 +354,8 @@ def learner_tests(engine):
                     en="{name} in exercises/test_my_engine.py takes arguments ({params}). The checker "
                     "calls every test_ function with none: no fixtures, no parametrize. Loop inside the "
                     "test instead.",
-                    ko="exercises/test_my_engine.py 의 {name} 가 인자를 받습니다 ({params}). 채점기는 "
-                    "모든 test_ 함수를 인자 없이 부릅니다: fixture 도 parametrize 도 쓸 수 없습니다. "
+                    ko="exercises/test_my_engine.py의 {name:가} 인자를 받습니다 ({params}). 채점기는 "
+                    "모든 test_ 함수를 인자 없이 부릅니다: fixture도 parametrize도 쓸 수 없습니다. "
                     "대신 테스트 안에서 반복문을 쓰세요.",
                 ),
                 name=name,
@@ -402,15 +402,15 @@ def describe(error):
 NO_TESTS = Msg(
     en="exercises/test_my_engine.py has no test_ functions yet. Write plain functions whose names start "
     "with test_ and that assert what your engine must compute.",
-    ko="exercises/test_my_engine.py 에 아직 test_ 함수가 없습니다. 이름이 test_ 로 시작하고, 엔진이 계산해야 "
+    ko="exercises/test_my_engine.py에 아직 test_ 함수가 없습니다. 이름이 test_로 시작하고, 엔진이 계산해야 "
     "할 값을 assert 하는 평범한 함수를 쓰세요.",
 )
 
 FAILS_ON_CORRECT = Msg(
     en="Your test {name} fails on a correct engine: {error}. A test must pass when the engine is right: "
     "check the number it expects (work it out by hand), and compare floats with math.isclose rather than ==.",
-    ko="테스트 {name} 가 올바른 엔진에서 실패합니다: {error}. 엔진이 맞으면 테스트는 통과해야 합니다. "
-    "기대하는 값을 손으로 다시 계산해 보고, float 는 == 대신 math.isclose 로 비교하세요.",
+    ko="테스트 {name:가} 올바른 엔진에서 실패합니다: {error}. 엔진이 맞으면 테스트는 통과해야 합니다. "
+    "기대하는 값을 손으로 다시 계산해 보고, float는 == 대신 math.isclose로 비교하세요.",
 )
 
 
@@ -438,7 +438,7 @@ def test_my_tests_are_at_least_five():
             en="exercises/test_my_engine.py has {count} test_ functions; write at least 5, each about one "
             "thing (addition with a reused value, multiplication, a chain of operations, pow, tanh, sigmoid, "
             "relu, ...).",
-            ko="exercises/test_my_engine.py 에 test_ 함수가 {count} 개 있습니다. 적어도 5 개를 쓰고, 각각 한 "
+            ko="exercises/test_my_engine.py에 test_ 함수가 {count}개 있습니다. 적어도 5개를 쓰고, 각각 한 "
             "가지만 확인하세요 (값을 두 번 쓰는 덧셈, 곱셈, 연산의 사슬, pow, tanh, sigmoid, relu, ...).",
         ),
         count=count,
@@ -461,7 +461,7 @@ def test_my_tests_catch_planted_bugs():
             Msg(
                 en=f"All your tests still pass on {{count}} of {{total}} engines with a planted bug, so they "
                 f"would not notice these bugs: {en}. Add a test that fails for each.",
-                ko=f"버그를 심은 엔진 {{total}} 개 중 {{count}} 개에서 테스트가 모두 통과합니다. 즉 다음 버그를 "
+                ko=f"버그를 심은 엔진 {{total}}개 중 {{count}}개에서 테스트가 모두 통과합니다. 즉 다음 버그를 "
                 f"알아채지 못합니다: {ko}. 각각에 대해 실패하는 테스트를 추가하세요.",
             ),
             count=len(missed_en),
@@ -708,8 +708,8 @@ def check_dot(text, root, expr):
             "to_dot(root) did not return DOT text that can be read: {problem}. Start with `digraph {{`, "
             "write one statement per line (`a [label=\"...\"];` or `a -> b;`) and end with `}}`. "
             "The text began: {start}",
-            "to_dot(root) 가 돌려준 DOT 텍스트를 읽을 수 없습니다: {problem}. `digraph {{` 로 시작하고, 한 줄에 "
-            "문장 하나씩 (`a [label=\"...\"];` 또는 `a -> b;`) 쓴 뒤 `}}` 로 끝내세요. 텍스트의 시작: {start}",
+            "to_dot(root)가 돌려준 DOT 텍스트를 읽을 수 없습니다: {problem}. `digraph {{`로 시작하고, 한 줄에 "
+            "문장 하나씩 (`a [label=\"...\"];` 또는 `a -> b;`) 쓴 뒤 `}}`로 끝내세요. 텍스트의 시작: {start}",
             problem=str(error), start=text[:120], expr=expr,
         )
     values = graph_values(root)
@@ -719,8 +719,8 @@ def check_dot(text, root, expr):
         dot_failure(
             "The node {node} is written {count} times in the DOT text. A Value used by several operations "
             "must be drawn once: remember which Values you have already visited (a set of id(v)).",
-            "DOT 텍스트에 노드 {node} 가 {count} 번 쓰였습니다. 여러 연산이 쓰는 Value 도 한 번만 그려야 "
-            "합니다: 이미 방문한 Value 를 기억하세요 (id(v) 의 set).",
+            "DOT 텍스트에 노드 {node:가} {count}번 쓰였습니다. 여러 연산이 쓰는 Value도 한 번만 그려야 "
+            "합니다: 이미 방문한 Value를 기억하세요 (id(v)의 set).",
             node=twice[0], count=statements[twice[0]], expr=expr,
         )
     edge_set = set(edges)
@@ -748,7 +748,7 @@ def check_dot(text, root, expr):
             "The edges of your DOT text do not alternate between Values and operations. Every edge must "
             "go from a Value node to an op node (an input) or from an op node to a Value node (its "
             "result): x -> op -> out.",
-            "DOT 텍스트의 간선이 Value 와 연산을 번갈아 잇지 않습니다. 모든 간선은 Value 노드에서 연산 "
+            "DOT 텍스트의 간선이 Value와 연산을 번갈아 잇지 않습니다. 모든 간선은 Value 노드에서 연산 "
             "노드로 (입력) 또는 연산 노드에서 Value 노드로 (결과) 가야 합니다: x -> op -> out.",
             expr=expr,
         )
@@ -759,8 +759,8 @@ def check_dot(text, root, expr):
             "The graph under root has {values} distinct Values, {ops} of them made by an operation, so "
             "the DOT text should have {values} Value nodes and {ops} op nodes; it has {got_values} and "
             "{got_ops}. Draw each Value once, and one op node for each Value that has inputs (_prev).",
-            "root 아래 그래프에는 서로 다른 Value 가 {values} 개 있고 그중 {ops} 개가 연산으로 만들어졌으므로, "
-            "DOT 텍스트에는 Value 노드 {values} 개와 연산 노드 {ops} 개가 있어야 합니다. 받은 것은 {got_values} "
+            "root 아래 그래프에는 서로 다른 Value가 {values}개 있고 그중 {ops}개가 연산으로 만들어졌으므로, "
+            "DOT 텍스트에는 Value 노드 {values} 개와 연산 노드 {ops}개가 있어야 합니다. 받은 것은 {got_values} "
             "개와 {got_ops} 개입니다. Value 마다 한 번씩 그리고, 입력(_prev)이 있는 Value 마다 연산 노드를 "
             "하나씩 그리세요.",
             values=len(values), ops=len(inner), got_values=len(value_nodes), got_ops=len(op_nodes), expr=expr,
@@ -775,8 +775,8 @@ def check_dot(text, root, expr):
                 "The label {label!r} of node {node} does not show the data of exactly one Value of the graph "
                 "(the data are {data}). Put each Value's data in its label, to 4 significant digits "
                 "(f\"{{v.data:.4g}}\").",
-                "노드 {node} 의 레이블 {label!r} 이 그래프의 Value 하나의 data 를 정확히 보여 주지 않습니다 "
-                "(data 목록: {data}). 각 Value 의 data 를 유효숫자 4 자리로 레이블에 넣으세요 "
+                "노드 {node}의 레이블({label!r})이 그래프의 Value 하나의 data를 정확히 보여 주지 않습니다 "
+                "(data 목록: {data}). 각 Value의 data를 유효숫자 4 자리로 레이블에 넣으세요 "
                 "(f\"{{v.data:.4g}}\").",
                 label=label, node=name, data=[float(f"{v.data:.4g}") for v in values], expr=expr,
             )
@@ -786,7 +786,7 @@ def check_dot(text, root, expr):
                 "The label {label!r} of the Value with data {data} does not show its grad {grad} to 4 "
                 "significant digits. Put both in the label, for example f\"data {{v.data:.4g}} | grad "
                 "{{v.grad:.4g}}\".",
-                "data 가 {data} 인 Value 의 레이블 {label!r} 에 grad {grad} 가 유효숫자 4 자리로 보이지 않습니다. "
+                "data가 {data} 인 Value의 레이블 {label!r}에 grad {grad:가} 유효숫자 4 자리로 보이지 않습니다. "
                 "둘 다 레이블에 넣으세요. 예: f\"data {{v.data:.4g}} | grad {{v.grad:.4g}}\".",
                 label=label, data=value.data, grad=value.grad, expr=expr,
             )
@@ -801,8 +801,8 @@ def check_dot(text, root, expr):
                 "The op node {node} (label {label!r}) should have exactly one outgoing edge, to the Value it "
                 "computes, and each Value made by an operation should have exactly one op node; this one "
                 "points to {count} node(s).",
-                "연산 노드 {node} (레이블 {label!r}) 는 자기가 계산한 Value 로 가는 간선을 정확히 하나 가져야 "
-                "하고, 연산으로 만든 Value 마다 연산 노드가 정확히 하나 있어야 합니다. 이 노드는 {count} 개의 "
+                "연산 노드 {node} (레이블 {label!r})는 자기가 계산한 Value로 가는 간선을 정확히 하나 가져야 "
+                "하고, 연산으로 만든 Value 마다 연산 노드가 정확히 하나 있어야 합니다. 이 노드는 {count}개의 "
                 "노드를 가리킵니다.",
                 node=name, label=labels[name], count=len(results), expr=expr,
             )
@@ -814,8 +814,8 @@ def check_dot(text, root, expr):
                 "The Value with data {data} comes from {op} applied to the Values with data {want}, but "
                 "its op node's incoming edges come from {got}. Draw an edge from each input (each Value "
                 "in _prev) to the op node.",
-                "data 가 {data} 인 Value 는 data 가 {want} 인 Value 들에 {op} 를 적용해 얻었지만, 그 연산 "
-                "노드로 들어오는 간선은 {got} 에서 옵니다. 입력마다 (_prev 의 Value 마다) 연산 노드로 가는 "
+                "data가 {data} 인 Value는 data가 {want} 인 Value들에 {op:를} 적용해 얻었지만, 그 연산 "
+                "노드로 들어오는 간선은 {got}에서 옵니다. 입력마다 (_prev의 Value 마다) 연산 노드로 가는 "
                 "간선을 그리세요.",
                 data=out.data, op=out._op, want=want_inputs, got=got_inputs, expr=expr,
             )
@@ -823,8 +823,8 @@ def check_dot(text, root, expr):
             dot_failure(
                 "The op node for the Value with data {data} is labelled {label!r}; its label should show "
                 "the operation, {op!r} (the Value's _op).",
-                "data 가 {data} 인 Value 의 연산 노드 레이블이 {label!r} 입니다. 레이블에 연산 {op!r} "
-                "(그 Value 의 _op) 를 보여 주세요.",
+                "data가 {data} 인 Value의 연산 노드 레이블이 {label!r}입니다. 레이블에 연산 {op!r} "
+                "(그 Value의 _op)를 보여 주세요.",
                 data=out.data, label=labels[name], op=out._op, expr=expr,
             )
 
@@ -938,9 +938,9 @@ def test_memory_per_node():
             "the course's engine needs {course}, and the bound is {factor} times that, {bound}. Use "
             "__slots__, keep _prev a tuple or a small set of the inputs, and store nothing else per node "
             "(no lists of every ancestor, no cached topological order).",
-            ko="노드 {nodes} 개짜리 사슬 (x = x * w) 을 만들 때 Value 가 노드마다 {mine} 바이트를 썼습니다. "
-            "이 과정의 엔진은 {course} 바이트가 필요하고, 한도는 그 {factor} 배인 {bound} 바이트입니다. "
-            "__slots__ 를 쓰고, _prev 는 입력들의 tuple 이나 작은 set 으로 두고, 노드마다 그 밖의 것은 저장하지 "
+            ko="노드 {nodes} 개짜리 사슬 (x = x * w)을 만들 때 Value가 노드마다 {mine}바이트를 썼습니다. "
+            "기준 엔진은 {course}바이트가 필요하고, 한도는 그 {factor} 배인 {bound} 바이트입니다. "
+            "__slots__를 쓰고, _prev는 입력들의 tuple이나 작은 set으로 두고, 노드마다 그 밖의 것은 저장하지 "
             "마세요 (모든 조상의 목록이나 미리 계산한 위상 순서 등).",
         ),
         nodes=NODES,
@@ -961,8 +961,8 @@ DEEP = Msg(
         "otherwise push it back marked done and push its unvisited inputs on top."
     ),
     ko=(
-        "깊이가 {depth} 인 연산 사슬에서 backward() 가 RecursionError 를 냈습니다. 재귀 위상 정렬은 단계마다 "
-        "호출을 하나씩 중첩하는데, 파이썬은 약 1000 에서 멈춥니다. 반복문으로 정렬하세요: (노드, 입력_완료) "
+        "깊이가 {depth} 인 연산 사슬에서 backward()가 RecursionError를 냈습니다. 재귀 위상 정렬은 단계마다 "
+        "호출을 하나씩 중첩하는데, 파이썬은 약 1000에서 멈춥니다. 반복문으로 정렬하세요: (노드, 입력_완료) "
         "쌍을 담는 스택(list)을 두고, 하나를 꺼내 입력이 끝났으면 순서에 추가하고, 아니면 완료 표시를 해서 "
         "다시 넣은 뒤 아직 방문하지 않은 입력들을 그 위에 넣습니다."
     ),

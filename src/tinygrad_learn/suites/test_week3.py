@@ -165,7 +165,7 @@ def test_module_lists_and_zeroes_parameters(rng):
             isinstance(cls, type) and issubclass(cls, Module),
             Msg(
                 "{name} should be a subclass of Module (class {name}(Module):)",
-                "{name} 는 Module 을 상속해야 합니다 (class {name}(Module):)",
+                "{name:는} Module을 상속해야 합니다 (class {name}(Module):)",
             ),
             name=cls.__name__ if isinstance(cls, type) else repr(cls),
         )
@@ -224,7 +224,7 @@ def test_parameter_counts(rng):
                     "every b), not copies"
                 ),
                 (
-                    "mlp.parameters() 는 뉴런이 가진 바로 그 Value 들(모든 w 와 b)을 돌려줘야 합니다. "
+                    "mlp.parameters()는 뉴런이 가진 바로 그 Value 들(모든 w와 b)을 돌려줘야 합니다. "
                     "복사본이 아니라요"
                 ),
             ),
@@ -245,7 +245,7 @@ def test_parameter_counts(rng):
             {id(p) for p in neuron_params} == {id(v) for v in list(neuron.w) + [neuron.b]},
             Msg(
                 "n.parameters() should hold exactly n.w and n.b",
-                "n.parameters() 에는 정확히 n.w 와 n.b 가 들어 있어야 합니다",
+                "n.parameters() 에는 정확히 n.w와 n.b가 들어 있어야 합니다",
             ),
         )
 
@@ -310,7 +310,7 @@ def test_neuron_starts_random_from_python_random(rng):
                 "random.seed(s) the same neuron comes out, and the next one differs"
             ),
             (
-                "Neuron 은 시작 값을 파이썬의 random 모듈에서 뽑아야 합니다. random.seed(s) 뒤에는 "
+                "Neuron은 시작 값을 파이썬의 random 모듈에서 뽑아야 합니다. random.seed(s) 뒤에는 "
                 "같은 뉴런이, 그다음에는 다른 뉴런이 나와야 합니다"
             ),
         ),
@@ -497,7 +497,7 @@ def test_zero_grad_clears_every_parameter(rng):
         any(g != 0 for g in first),
         Msg(
             "backward() left every parameter's grad at 0",
-            "backward() 뒤에도 모든 파라미터의 grad 가 0 입니다",
+            "backward() 뒤에도 모든 파라미터의 grad가 0입니다",
         ),
     )
     data = [p.data for p in params]
@@ -679,7 +679,7 @@ def unpack_run(result, steps, MLP):
     for loss in losses:
         if not math.isfinite(expect_number(loss, "losses[i]")):
             fail_with(
-                Msg("the loss became {loss} during training", "학습 도중 손실이 {loss} 이 되었습니다"),
+                Msg("the loss became {loss} during training", "학습 도중 손실이 {loss:이} 되었습니다"),
                 loss=loss,
             )
     return model, losses
@@ -789,7 +789,7 @@ def expect_real_training(record, model, losses, rng):
         if type(lr) not in (int, float) or type(momentum) not in (int, float):
             not_trained(
                 "SGD was built with lr={lr}, momentum={momentum}",
-                "SGD를 lr={lr}, momentum={momentum}로 만들었습니다",
+                "SGD를 lr={lr}, momentum={momentum:로} 만들었습니다",
                 lr=lr,
                 momentum=momentum,
             )
@@ -798,7 +798,7 @@ def expect_real_training(record, model, losses, rng):
             if moved:
                 not_trained(
                     "between SGD steps {before} and {after}, {count} parameter(s) were changed by hand",
-                    "SGD 스텝 {before}와 {after} 사이에 파라미터 {count}개를 손으로 바꿨습니다",
+                    "SGD 스텝 {before:와} {after} 사이에 파라미터 {count}개를 손으로 바꿨습니다",
                     before=i - 1,
                     after=i,
                     count=len(moved),
@@ -823,7 +823,7 @@ def expect_real_training(record, model, losses, rng):
                 not_trained(
                     "SGD step {step} moved a parameter from {data} to {got}; with lr={lr}, momentum={momentum} "
                     "and grad {grad} the rule v = momentum * v + grad, p.data -= lr * v gives {expected}",
-                    "SGD 스텝 {step}에서 파라미터가 {data}에서 {got}로 움직였습니다. lr={lr}, momentum={momentum}, "
+                    "SGD 스텝 {step}에서 파라미터가 {data}에서 {got:로} 움직였습니다. lr={lr}, momentum={momentum}, "
                     "grad {grad}이면 규칙 v = momentum * v + grad, p.data -= lr * v에 따라 {expected}여야 합니다",
                     step=i,
                     data=data,
@@ -919,8 +919,8 @@ def test_train_xor_solves_xor(rng):
                 "last {n} average {late}"
             ),
             (
-                "학습하면서 손실이 줄어야 합니다. 처음 {n} 스텝의 평균은 {early}, 마지막 {n} 스텝의 "
-                "평균은 {late} 입니다"
+                "학습하면서 손실이 줄어야 합니다. 처음 {n}스텝의 평균은 {early}, 마지막 {n}스텝의 "
+                "평균은 {late}입니다"
             ),
         ),
         n=tenth,
@@ -939,8 +939,8 @@ def test_train_xor_solves_xor(rng):
                     "for XOR true and a negative one for false; outputs {outputs} for inputs {inputs}"
                 ),
                 (
-                    "train_xor(steps={steps}, seed=0) 뒤에는 XOR 이 참이면 양수, 거짓이면 음수를 "
-                    "내야 합니다. 입력 {inputs} "
+                    "train_xor(steps={steps}, seed=0) 뒤에는 XOR이 참이면 양수, 거짓이면 음수를 "
+                    "내야 합니다. 입력 {inputs}"
                     "에 대한 출력: {outputs}"
                 ),
             ),
@@ -1000,8 +1000,8 @@ def test_train_xor_is_seeded_and_moves_the_parameters(rng):
                 "seed=0) should give the same model"
             ),
             (
-                "train_xor 의 seed 기본값은 0 이어야 합니다. train_xor(steps=n) 과 "
-                "train_xor(steps=n, seed=0) 은 "
+                "train_xor의 seed 기본값은 0 이어야 합니다. train_xor(steps=n)과 "
+                "train_xor(steps=n, seed=0)은 "
                 "같은 모델을 내야 합니다"
             ),
         ),
@@ -1018,7 +1018,7 @@ def test_train_xor_is_seeded_and_moves_the_parameters(rng):
                 "training should change them"
             ),
             (
-                "train_xor(steps={steps}) 가 train_xor(steps=0) 과 같은 파라미터를 돌려줍니다. "
+                "train_xor(steps={steps})가 train_xor(steps=0)과 같은 파라미터를 돌려줍니다. "
                 "학습하면 파라미터가 바뀌어야 합니다"
             ),
         ),
@@ -1032,8 +1032,8 @@ def test_train_xor_is_seeded_and_moves_the_parameters(rng):
                 "should decide the starting weights"
             ),
             (
-                "seed={seed} 와 seed={other} 로 돌린 train_xor 의 파라미터가 같습니다. 시작 가중치는 "
-                "seed 로 정해져야 합니다"
+                "seed={seed:와} seed={other:로} 돌린 train_xor의 파라미터가 같습니다. 시작 가중치는 "
+                "seed로 정해져야 합니다"
             ),
         ),
         seed=seed,

@@ -154,8 +154,8 @@ def test_conv2d_has_no_loop_over_pixels(seed):
                 en="conv2d forward and backward on x of shape (2, 1, 128, 128) took {yours} ms; the course's "
                 "im2col version takes {course} ms. A Python loop over output pixels is far too slow: gather "
                 "every window at once (im2col) and do one matrix product",
-                ko="(2, 1, 128, 128) 모양의 x 에 대한 conv2d 순전파와 역전파가 {yours} ms 걸렸습니다. 코스의 "
-                "im2col 버전은 {course} ms 입니다. 출력 픽셀마다 도는 파이썬 반복문은 너무 느립니다. 모든 창을 "
+                ko="(2, 1, 128, 128) 모양의 x에 대한 conv2d 순전파와 역전파가 {yours} ms 걸렸습니다. 과정의 "
+                "im2col 버전은 {course} ms입니다. 출력 픽셀마다 도는 파이썬 반복문은 너무 느립니다. 모든 창을 "
                 "한 번에 모아(im2col) 행렬 곱 한 번으로 계산하세요",
             ),
             yours=round(min(yours) * 1000, 1),
@@ -293,13 +293,13 @@ def test_a_small_cnn_learns_the_shapes(seed):
     if accuracy < ACCURACY:
         fail_with(
             Msg(en="after train_cnn({images} images) the model classifies {accuracy} of 400 new images correctly; it "
-                "needs at least {needed}", ko="train_cnn(이미지 {images} 장) 뒤 모델이 새 이미지 400 장 중 {accuracy} "
-                "를 맞혔습니다. 적어도 {needed} 는 맞혀야 합니다"),
+                "needs at least {needed}", ko="train_cnn(이미지 {images}장) 뒤 모델이 새 이미지 400장 중 {accuracy:을} "
+                "맞혔습니다. 적어도 {needed:는} 맞혀야 합니다"),
             accuracy=f"{accuracy:.1%}", needed=f"{ACCURACY:.0%}", images=TRAIN_IMAGES,
         )  # fmt: skip
     if seconds > TRAIN_SECONDS:
         fail_with(
             Msg(en="train_cnn took {seconds} s; it must finish within {limit} s (the course's takes a few)",
-                ko="train_cnn 이 {seconds} 초 걸렸습니다. {limit} 초 안에 끝나야 합니다 (코스의 버전은 몇 초)"),
+                ko="train_cnn이 {seconds}초 걸렸습니다. {limit}초 안에 끝나야 합니다 (기준 엔진은 몇 초)"),
             seconds=round(seconds, 1), limit=TRAIN_SECONDS,
         )  # fmt: skip

@@ -24,7 +24,7 @@ def expect_same_array(actual, expected, what, *, expr, tol=0.0):
         fail_with(
             Msg(
                 en="{what} has shape {got}, expected {expected} ({expr})",
-                ko="{what} 의 모양이 {got} 입니다. {expected} 이어야 합니다 ({expr})",
+                ko="{what}의 모양이 {got}입니다. {expected} 이어야 합니다 ({expr})",
             ),
             what=what,
             got=str(actual.shape),
@@ -102,7 +102,7 @@ def test_sequential_names_its_parameters(seed):
         fail_with(
             Msg(
                 en="named_parameters() should yield the layers' own Tensors, not copies ({expr})",
-                ko="named_parameters() 는 복사본이 아니라 레이어가 가진 Tensor 그 자체를 내놓아야 합니다 ({expr})",
+                ko="named_parameters()는 복사본이 아니라 레이어가 가진 Tensor 그 자체를 내놓아야 합니다 ({expr})",
             ),
             expr=expr,
         )
@@ -111,7 +111,7 @@ def test_sequential_names_its_parameters(seed):
         fail_with(
             Msg(
                 en="model.parameters() should hold exactly the Tensors of named_parameters() ({expr})",
-                ko="model.parameters() 는 named_parameters() 의 Tensor 들을 정확히 담아야 합니다 ({expr})",
+                ko="model.parameters()는 named_parameters()의 Tensor들을 정확히 담아야 합니다 ({expr})",
             ),
             expr=expr,
         )
@@ -129,7 +129,7 @@ def test_linear_starts_with_small_random_weights(seed):
             Msg(
                 en="Linear(100, 50).weight should start as 100 x 50 different random numbers: with equal weights "
                 "every unit of a layer learns the same thing",
-                ko="Linear(100, 50).weight 는 서로 다른 무작위 수 100 x 50 개로 시작해야 합니다. 가중치가 같으면 "
+                ko="Linear(100, 50).weight는 서로 다른 무작위 수 100 x 50 개로 시작해야 합니다. 가중치가 같으면 "
                 "레이어의 모든 유닛이 같은 것만 배웁니다",
             )
         )
@@ -138,7 +138,7 @@ def test_linear_starts_with_small_random_weights(seed):
             Msg(
                 en="Linear(100, 50).weight starts with a standard deviation of {spread}: keep it small, for example "
                 "uniform values within +-1/sqrt(in_features) = +-0.1",
-                ko="Linear(100, 50).weight 의 처음 표준편차가 {spread} 입니다. 작게 잡으세요. 예를 들어 "
+                ko="Linear(100, 50).weight의 처음 표준편차가 {spread}입니다. 작게 잡으세요. 예를 들어 "
                 "+-1/sqrt(in_features) = +-0.1 안의 균등분포 값",
             ),
             spread=round(spread, 4),
@@ -180,7 +180,7 @@ def test_nested_modules_get_dotted_names(seed):
         fail_with(
             Msg(
                 en="named_parameters() should yield the module's own Tensors ({expr})",
-                ko="named_parameters() 는 모듈이 가진 Tensor 그 자체를 내놓아야 합니다 ({expr})",
+                ko="named_parameters()는 모듈이 가진 Tensor 그 자체를 내놓아야 합니다 ({expr})",
             ),
             expr=expr,
         )
@@ -225,7 +225,7 @@ def test_save_writes_every_parameter_by_name(seed):
             fail_with(
                 Msg(
                     en="save(model, path) wrote no file at path (a path that already ends in .npz)",
-                    ko="save(model, path) 가 path 에 파일을 쓰지 않았습니다 (path 는 이미 .npz 로 끝납니다)",
+                    ko="save(model, path)가 path에 파일을 쓰지 않았습니다 (path는 이미 .npz로 끝납니다)",
                 )
             )
         with np.load(path) as saved:
@@ -301,7 +301,7 @@ def test_load_refuses_missing_extra_and_misshaped_parameters(seed):
                     fail_with(
                         Msg(
                             en="load() raised {kind}, but its message should name {key}: {message}",
-                            ko="load() 가 {kind} 를 일으켰지만 메시지에 {key} 가 들어 있어야 합니다: {message}",
+                            ko="load()가 {kind:를} 일으켰지만 메시지에 {key:가} 들어 있어야 합니다: {message}",
                         ),
                         kind=type(error).__name__,
                         key=key,
@@ -311,8 +311,8 @@ def test_load_refuses_missing_extra_and_misshaped_parameters(seed):
                 fail_with(
                     Msg(
                         en="load() accepted {description}; it should raise a KeyError or ValueError naming {key}",
-                        ko="load() 가 {description} 를 받아들였습니다. {key} 를 밝히는 "
-                        "KeyError 나 ValueError 를 일으켜야 합니다",
+                        ko="load()가 {description:를} 받아들였습니다. {key:를} 밝히는 "
+                        "KeyError나 ValueError를 일으켜야 합니다",
                     ),
                     description=description,
                     key=key,
@@ -534,7 +534,7 @@ def test_fit_works_without_a_callback(seed):
             Msg(
                 en="fit() with Adam(lr=0.05) for 30 epochs on a linear regression should at least halve "
                 "the loss; the epoch losses were {history}",
-                ko="선형 회귀에서 Adam(lr=0.05) 로 30 에포크 fit() 하면 손실이 적어도 절반으로 줄어야 "
+                ko="선형 회귀에서 Adam(lr=0.05)로 30 에포크 fit() 하면 손실이 적어도 절반으로 줄어야 "
                 "합니다. 에포크별 손실: {history}",
             ),
             history=history,

@@ -90,7 +90,7 @@ def test_cell_has_its_weights_and_computes_one_step(seed):
         fail_with(
             Msg(
                 en="cell.parameters() should be exactly [W_xh, W_hh, b], the cell's own Tensors",
-                ko="cell.parameters() 는 셀이 가진 Tensor 그대로 [W_xh, W_hh, b] 여야 합니다",
+                ko="cell.parameters()는 셀이 가진 Tensor 그대로 [W_xh, W_hh, b] 여야 합니다",
             )
         )
     x, h = g.normal(size=(batch, inputs)), g.normal(size=(batch, hidden))
@@ -123,7 +123,7 @@ def test_cell_starts_with_small_random_weights(seed):
             fail_with(
                 Msg(
                     en="RNNCell(100, 50).{name} should start as {shape} different random numbers",
-                    ko="RNNCell(100, 50).{name} 은 서로 다른 무작위 수 {shape} 개로 시작해야 합니다",
+                    ko="RNNCell(100, 50).{name:은} 서로 다른 무작위 수 {shape} 개로 시작해야 합니다",
                 ),
                 name=name,
                 shape=f"{shape[0]} x {shape[1]}",
@@ -134,7 +134,7 @@ def test_cell_starts_with_small_random_weights(seed):
                     en="RNNCell(100, 50).{name} starts with mean {mean} and standard deviation {std}: keep "
                     "the weights small and around zero (for example normal with deviation 1/sqrt(fan-in)), "
                     "or the state saturates or explodes along the sequence",
-                    ko="RNNCell(100, 50).{name} 의 처음 평균이 {mean}, 표준편차가 {std} 입니다. 가중치는 0 "
+                    ko="RNNCell(100, 50).{name}의 처음 평균이 {mean}, 표준편차가 {std}입니다. 가중치는 0 "
                     "근처의 작은 값으로 두세요(예: 표준편차 1/sqrt(fan-in) 인 정규분포). 그렇지 않으면 "
                     "시퀀스를 따라가며 상태가 포화되거나 폭발합니다",
                 ),
@@ -273,7 +273,7 @@ def test_sine_predictor_reads_out_every_step(seed):
         fail_with(
             Msg(
                 en="model.parameters() should hold the cell's W_xh, W_hh and b, and W_hy and b_y ({expr})",
-                ko="model.parameters() 는 셀의 W_xh, W_hh, b 와 W_hy, b_y 를 담아야 합니다 ({expr})",
+                ko="model.parameters()는 셀의 W_xh, W_hh, b와 W_hy, b_y를 담아야 합니다 ({expr})",
             ),
             expr=expr,
         )
@@ -361,7 +361,7 @@ def test_rnn_learns_to_continue_sine_waves(seed):
             Msg(en="after train_rnn the mean squared error of the next-sample guesses on new waves (from step "
                 "{warm_up} on) is {error}; it must be below {limit}",
                 ko="train_rnn 뒤 새 파형에서 다음 값 예측의 평균 제곱 오차가 ({warm_up} 번째 스텝부터) "
-                "{error} 입니다. {limit} 보다 작아야 합니다"),
+                "{error}입니다. {limit}보다 작아야 합니다"),
             warm_up=WARM_UP, error=round(error, 5), limit=MSE_LIMIT,
         )  # fmt: skip
     cut = int(g.integers(15, 40))
@@ -371,13 +371,13 @@ def test_rnn_learns_to_continue_sine_waves(seed):
     if not np.allclose(again[:cut], guesses[:cut], rtol=1e-9, atol=1e-9):
         fail_with(
             Msg(en="predict(xs)[t] must use only xs[0..t]: changing xs from step {cut} on changed earlier guesses",
-                ko="predict(xs)[t] 는 xs[0..t] 만 써야 합니다. {cut} 번째 스텝부터 xs 를 바꿨더니 그 앞의 예측이 "
+                ko="predict(xs)[t]는 xs[0..t]만 써야 합니다. {cut} 번째 스텝부터 xs를 바꿨더니 그 앞의 예측이 "
                 "바뀌었습니다"),
             cut=cut,
         )  # fmt: skip
     if seconds > TRAIN_SECONDS:
         fail_with(
             Msg(en="train_rnn took {seconds} s; it must finish within {limit} s (the course's takes a few)",
-                ko="train_rnn 이 {seconds} 초 걸렸습니다. {limit} 초 안에 끝나야 합니다 (코스의 버전은 몇 초)"),
+                ko="train_rnn이 {seconds}초 걸렸습니다. {limit}초 안에 끝나야 합니다 (기준 엔진은 몇 초)"),
             seconds=round(seconds, 1), limit=TRAIN_SECONDS,
         )  # fmt: skip

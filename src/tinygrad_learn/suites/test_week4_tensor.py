@@ -61,8 +61,8 @@ def check_op(Tensor, g, expr, tensor_fn, numpy_fn, arrays, names=("x", "y", "z")
             Msg(
                 en="{expr} gave a numpy array instead of a Tensor: numpy ran the operation itself. "
                 "Put __array_ufunc__ = None in the Tensor class so numpy hands it to your reflected method",
-                ko="{expr} 의 결과가 Tensor 가 아니라 numpy 배열입니다. numpy 가 연산을 직접 처리했기 "
-                "때문입니다. Tensor 클래스에 __array_ufunc__ = None 을 두면 numpy 가 반사 메서드에 넘깁니다",
+                ko="{expr}의 결과가 Tensor가 아니라 numpy 배열입니다. numpy가 연산을 직접 처리했기 "
+                "때문입니다. Tensor 클래스에 __array_ufunc__ = None을 두면 numpy가 반사 메서드에 넘깁니다",
             ),
             expr=expr,
         )
@@ -289,7 +289,7 @@ def test_max(seed):
                 en="with ties, the gradient of a maximum must go only to elements equal to it, and add up to "
                 "exactly out.grad for each row: {expr}; got x.grad = {got} for g = {upstream}",
                 ko="최댓값이 여럿일 때 그래디언트는 최댓값과 같은 원소에게만 가고, 행마다 합이 정확히 "
-                "out.grad 여야 합니다: {expr}; g = {upstream} 에 대해 x.grad = {got}",
+                "out.grad 여야 합니다: {expr}; g = {upstream}에 대해 x.grad = {got}",
             ),
             expr=expr,
             got=grad.round(4).tolist(),
@@ -531,7 +531,7 @@ def test_deep_graph_needs_no_recursion(seed):
             Msg(
                 en="backward() hit Python's recursion limit on a chain of {steps} operations: build the "
                 "topological order with a loop and an explicit stack instead of a recursive function",
-                ko="연산 {steps} 개가 이어진 그래프에서 backward() 가 파이썬 재귀 한도에 걸렸습니다. "
+                ko="연산 {steps}개가 이어진 그래프에서 backward()가 파이썬 재귀 한도에 걸렸습니다. "
                 "위상 정렬을 재귀 함수 대신 반복문과 명시적인 스택으로 만들어 주세요",
             ),
             steps=steps,
@@ -557,7 +557,7 @@ def test_requires_grad_false_gets_no_gradient(seed):
             Msg(
                 en="x was made with requires_grad=False, yet x.grad is {got} after {expr}: it should stay "
                 "None or zeros",
-                ko="x 는 requires_grad=False 로 만들었는데 {expr} 뒤에 x.grad 가 {got} 입니다. None 이나 0 으로 "
+                ko="x는 requires_grad=False로 만들었는데 {expr} 뒤에 x.grad가 {got}입니다. None이나 0으로 "
                 "남아 있어야 합니다",
             ),
             got=tx.grad,
@@ -606,7 +606,7 @@ def test_no_grad_records_nothing(seed):
             Msg(
                 en="a result computed inside no_grad() still holds on to its inputs (through _prev or its "
                 "_backward closure), so the graph stays in memory: {expr}",
-                ko="no_grad() 안에서 계산한 결과가 여전히 입력을 붙잡고 있습니다 (_prev 나 _backward 클로저를 "
+                ko="no_grad() 안에서 계산한 결과가 여전히 입력을 붙잡고 있습니다 (_prev나 _backward 클로저를 "
                 "통해서). 그래서 그래프가 메모리에 남습니다: {expr}",
             ),
             expr=expr,
@@ -619,8 +619,8 @@ def test_no_grad_records_nothing(seed):
                 Msg(
                     en="{name}.grad changed after out.backward(), but out was computed inside no_grad(): "
                     "nothing should connect it to {name} ({expr})",
-                    ko="out 은 no_grad() 안에서 계산했는데 out.backward() 뒤에 {name}.grad 가 바뀌었습니다. "
-                    "out 과 {name} 은 연결되어 있으면 안 됩니다 ({expr})",
+                    ko="out은 no_grad() 안에서 계산했는데 out.backward() 뒤에 {name}.grad가 바뀌었습니다. "
+                    "out과 {name:은} 연결되어 있으면 안 됩니다 ({expr})",
                 ),
                 name=name,
                 expr=expr,
@@ -667,8 +667,8 @@ def test_agrees_with_your_value(seed):
                         Msg(
                             en="your Tensor and your Value disagree on {what} for {expr} at a = {a}, b = {b}: "
                             "Tensor gives {tensor}, Value gives {value}",
-                            ko="{expr} 를 a = {a}, b = {b} 에서 계산했을 때 {what} 가 Tensor 와 Value 에서 "
-                            "다릅니다: Tensor 는 {tensor}, Value 는 {value}",
+                            ko="{expr:를} a = {a}, b = {b}에서 계산했을 때 {what:가} Tensor와 Value에서 "
+                            "다릅니다: Tensor는 {tensor}, Value는 {value}",
                         ),
                         what=what,
                         expr=expr,
