@@ -110,7 +110,7 @@ def _lessons(checkpoint_id: str) -> tuple[str, str]:
 
 def _entry(course: Course, checkpoint_id: str, name: str, file: str) -> str:
     requires = f"[{course.checkpoints[-1].id}]" if course.checkpoints else "[]"
-    levels = (("a nudge", "방향만 살짝"), ("the concept", "개념 설명"), ("nearly the answer", "거의 답"))
+    levels = (("a nudge", "방향만 알려 주는 실마리"), ("the concept", "개념 설명"), ("nearly the answer", "거의 답"))
     hints = "".join(
         f'      - en: "{PLACEHOLDER}: level {i}, {en}"\n        ko: "{PLACEHOLDER}: {i}단계, {ko}"\n'
         for i, (en, ko) in enumerate(levels, start=1)

@@ -233,7 +233,7 @@ def expect_formula_of_x_and_y(
             en=f"{name}(x, y) changed the gradients before backward() was called (x.grad = {{gx}}, "
             f"y.grad = {{gy}}): {name} only builds the formula; backward() computes the gradients.",
             ko=f"backward()를 부르기 전에 {name}(x, y)가 그래디언트를 바꿨습니다 (x.grad = {{gx}}, "
-            f"y.grad = {{gy}}). {name:는} 식만 만들고, 그래디언트는 backward()가 계산합니다.",
+            f"y.grad = {{gy}}). {name} 함수는 식만 만들고, 그래디언트는 backward()가 계산합니다.",
         ),
         gx=x.grad,
         gy=y.grad,
