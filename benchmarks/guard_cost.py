@@ -1,11 +1,11 @@
 """What the guards against tampering cost `tinygrad-learn check`: this tree against an older one.
 
-The older tree (by default the main line just before the import check, the audit hook and Landlock
-were merged into it) is unpacked from git into a temporary folder and put first on PYTHONPATH, so
-both sides run the same Python and the same course; `check step2` on the reference solutions runs
-alternately on each, so a busy machine slows both alike. Prints the median wall time and the median
-CPU time (the command and its grading child, which a busy machine changes far less) of each, and
-their ratios (bar: at most 1.10x).
+The older tree (by default `main`, as long as it has no import check, audit hook or Landlock) is
+unpacked from git into a temporary folder and put first on PYTHONPATH, so both sides run the same
+Python and the same course; `check step2` on the reference solutions runs alternately on each, so
+a busy machine slows both alike. Prints the median wall time and the median CPU time (the command
+and its grading child, which a busy machine changes far less) of each, and their ratios (bar: at
+most 1.10x).
 
     python benchmarks/guard_cost.py [--runs 15] [--before REV] [--checkpoint step2]
 """
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BEFORE = "ab06b9d"
+BEFORE = "main"
 
 
 def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
