@@ -135,7 +135,7 @@ def test_a_class_with_hostile_submissions_gets_the_right_verdicts(course: Path, 
         "editor": {"alpha": True, "beta": True},
         "endless": {"alpha": False, "beta": False},
         "forger": {"alpha": False, "beta": False},
-        "forker": {"alpha": True, "beta": True},
+        "forker": {"alpha": False, "beta": False},  # the course refuses `import os`: none of it runs
         "half": {"alpha": True, "beta": False},
         "hog": {"alpha": False, "beta": True},
         "peeker": {"alpha": True, "beta": False},

@@ -1,5 +1,8 @@
 """One sandbox: no module but `sandbox` and `runner` can start a process, and every child that runs
-learner code (check, graph, bench, train) is started by `sandbox.run_sandboxed`."""
+learner code (check, graph, bench, train) is started by `sandbox.run_sandboxed`.
+
+Landlock: a child that restricts itself reaches only what it was given, and its children too;
+where Landlock is missing (or turned off for a test) `doctor` says which guards remain."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import ast
 import shutil
 import subprocess
 import sys
+import textwrap
 import traceback
 from pathlib import Path
 from typing import Any
@@ -14,12 +18,94 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tinygrad_learn import sandbox
+from tinygrad_learn import manifest, sandbox
+from tinygrad_learn.grading import landlock
+from tinygrad_learn.grading.allowlist import ImportPolicy
 from tinygrad_learn.manifest import Course
-from tinygrad_learn.paths import PACKAGE_DIR
+from tinygrad_learn.paths import PACKAGE_DIR, Workspace
 from tinygrad_learn.workspace import init_workspace
 
 from .conftest import run_cli
+
+AVAILABLE = landlock.status().available
+needs_landlock = pytest.mark.skipif(not AVAILABLE, reason=f"Landlock is not available: {landlock.status().reason}")
+
+CHILD = textwrap.dedent(
+    """
+    import os, socket, subprocess, sys
+    from tinygrad_learn.grading import landlock
+    scratch, outside = sys.argv[1], sys.argv[2]
+    status = landlock.restrict(landlock.python_paths(), [scratch])
+
+    def attempt(action):
+        try:
+            action()
+            return "allowed"
+        except OSError:
+            return "refused"
+
+    def write(path):
+        with open(path, "w") as handle:
+            handle.write("x")
+
+    print("abi", status.abi)
+    print("scratch", attempt(lambda: write(os.path.join(scratch, "file"))))
+    print("outside", attempt(lambda: write(os.path.join(outside, "file"))))
+    print("read-outside", attempt(lambda: os.listdir(outside)))
+    print("parent-cwd", attempt(lambda: os.listdir(f"/proc/{os.getppid()}/cwd")))
+    child = [sys.executable, "-c", f"open({os.path.join(outside, 'child')!r}, 'w')"]
+    print("child", "refused" if subprocess.run(child, capture_output=True).returncode else "allowed")
+    if status.abi >= 4:
+        print("network", attempt(lambda: socket.create_connection(("127.0.0.1", 9), timeout=1)))
+    """
+)
+
+
+def run_child(tmp_path: Path) -> dict[str, str]:
+    scratch, outside = tmp_path / "scratch", tmp_path / "outside"
+    scratch.mkdir()
+    outside.mkdir()
+    done = subprocess.run([sys.executable, "-c", CHILD, str(scratch), str(outside)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return dict(line.split(" ", 1) for line in done.stdout.splitlines())
+
+
+@needs_landlock
+def test_a_restricted_child_writes_only_its_scratch_folder(tmp_path: Path) -> None:
+    seen = run_child(tmp_path)
+    assert seen["scratch"] == "allowed"
+    assert seen["outside"] == "refused"
+    assert seen["read-outside"] == "refused"
+    assert seen["parent-cwd"] == "refused"
+    assert seen["child"] == "refused"
+    assert not (tmp_path / "outside" / "file").exists() and not (tmp_path / "outside" / "child").exists()
+    if int(seen["abi"]) >= 4:
+        assert seen["network"] == "refused"
+
+
+def test_turned_off_it_restricts_nothing_and_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(landlock.DISABLE_ENV, "1")
+    assert not landlock.status().available
+    assert landlock.DISABLE_ENV in landlock.status().reason
+    seen = run_child(tmp_path)
+    assert seen["abi"] == "0" and seen["outside"] == "allowed"
+
+
+@needs_landlock
+def test_doctor_names_the_active_guards(cli: CliRunner, workspace: Workspace) -> None:
+    result = run_cli(cli, "doctor")
+    assert f"Landlock (ABI {landlock.status().abi}) confines" in " ".join(result.output.split())
+
+
+def test_doctor_says_when_landlock_is_missing(
+    cli: CliRunner, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(landlock.DISABLE_ENV, "1")
+    result = run_cli(cli, "doctor")
+    assert result.exit_code == 0, result.output
+    assert "Landlock is not available" in " ".join(result.output.split())
+    assert "the import check and the audit hook only" in " ".join(result.output.split())
+
 
 STARTERS = {"sandbox.py", "runner.py"}
 WARM_SERVER = "grading/warm.py"
@@ -139,6 +225,11 @@ def test_the_sandbox_names_neither_workspace_nor_course_nor_home(
     monkeypatch.setenv("MY_NOTES", str(learner_workspace / "notes"))
     monkeypatch.setenv("PATH", f"{learner_workspace / 'bin'}:{real_course.root / 'bin'}:/usr/bin:/bin")
     hidden = [str(learner_workspace), str(real_course.root), str(home)]
+    # The spy needs os and pathlib, which the course does not allow learner code.
+    course_policy = manifest._allowed_imports
+    monkeypatch.setattr(
+        manifest, "_allowed_imports", lambda node: ImportPolicy.of([*course_policy(node).modules, "os", "pathlib"])
+    )
     train = (learner_workspace / "exercises" / "train.py").read_text(encoding="utf-8")
     spy = (
         "import os as _os\nfrom pathlib import Path as _Path\n"

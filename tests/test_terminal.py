@@ -40,8 +40,7 @@ def test_a_block_keeps_its_lines_and_tabs() -> None:
 
 def test_printed_output_in_verbose_mode_is_shown_as_text(cli: CliRunner, workspace: Workspace) -> None:
     (workspace.exercises / "mathy.py").write_text(
-        'import sys\n\n\ndef double(x):\n    sys.__stdout__.write("\\x1b[2J\\x1b[32m[bold]all passed[/bold]\\n")\n'
-        "    sys.__stdout__.flush()\n    return 3 * x\n",
+        'def double(x):\n    print("\\x1b[2J\\x1b[32m[bold]all passed[/bold]", flush=True)\n    return 3 * x\n',
         encoding="utf-8",
     )
     result = run_cli(cli, "check", "alpha", "--verbose")

@@ -213,6 +213,7 @@ def _measure_shape(
         {"engine": engine, "shape": shape, "sizes": list(sizes), "size_limit": size_limit, **_engine_names(course)},
         exercises=workspace.exercises,
         solutions=course.solutions,
+        policy=course.allowed_imports,
         time_limit=size_limit * (len(sizes) + 1) + 10,
         idle_limit=size_limit + 1,
         on_record=arrived,
@@ -250,6 +251,7 @@ def _measure_memory(course: Course, workspace: Workspace, engine: str, size_limi
         {"engine": engine, "shape": "memory", "steps": MEMORY_STEPS, **_engine_names(course)},
         exercises=workspace.exercises,
         solutions=course.solutions,
+        policy=course.allowed_imports,
         time_limit=size_limit * 4,
     )
     for record in result.records:

@@ -54,6 +54,7 @@ def run_checkpoint(
         seed=new_seed() if seed is None else seed,
         time_limit=checkpoint.time_limit,
         warm=warm,
+        policy=course.allowed_imports,
     )
 
 

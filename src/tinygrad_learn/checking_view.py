@@ -15,6 +15,7 @@ from rich.console import Group
 from rich.text import Text
 
 from .checking import CheckReport, Outcome
+from .grading.protocol import REFUSED_FAILURE
 from .i18n import catalogue, check_title
 from .korean import fill
 from .manifest import Checkpoint
@@ -120,7 +121,8 @@ def running(term: Terminal, each: str, first: str | None = None) -> Iterator[Cal
 
 
 def problem_text(term: Terminal, result: RunResult) -> str:
-    """The sentence for a run-level problem (problem.<key>, or integrity.problem.<key>)."""
+    """The sentence for a run-level problem (problem.<key>, or integrity.problem.<key>); the
+    `forbidden` problem names the learner's file, line and name, so its values go through `visible`."""
     key = f"problem.{result.problem}"
     if result.problem == "timeout" and result.problem_detail.get("clock") == "wall":
         key = "problem.timeout_wall"
@@ -190,6 +192,8 @@ def describe(term: Terminal, test: TestOutcome) -> Group:
         return Group(Text(term.t(f"failure.{kind}", **_fields(params))))
     if kind == "tampered":
         return Group(Text(term.t("integrity.failure.tampered", **_fields(params))))
+    if kind == REFUSED_FAILURE:  # the call the audit hook refused, and where the learner's code made it
+        return Group(Text(term.t("failure.refused", **_fields(params))))
     return Group(Text(term.t(f"failure.{kind}", **_fields(params))), *_context(term, params))
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import TinygradLearnError
+from .grading import landlock
 from .manifest import Course, load_course
 from .paths import Workspace, course_root, find_workspace
 
@@ -63,6 +64,7 @@ def examine(workspace_option: Path | None = None, stdout: Any = None) -> DoctorR
         findings.append(_progress(workspace))
     findings.append(_encoding(stdout if stdout is not None else sys.stdout))
     findings.append(_graphviz())
+    findings.append(_sandbox())
     return DoctorReport(tuple(findings))
 
 
@@ -195,3 +197,11 @@ def _graphviz() -> Finding:
     if found is None:
         return Finding("graphviz", False, False, "doctor.graphviz_missing", "graphviz")
     return Finding("graphviz", True, False, "doctor.graphviz_found", None, {"path": found})
+
+
+def _sandbox() -> Finding:
+    """Which guards confine learner code: the audit hook always, Landlock where the kernel has it."""
+    found = landlock.status()
+    if found.available:
+        return Finding("sandbox", True, False, "doctor.sandbox_landlock", None, {"abi": found.abi})
+    return Finding("sandbox", False, False, "doctor.sandbox_fallback", "sandbox", {"reason": found.reason})

@@ -97,6 +97,7 @@ def draw_graph(
         {"expr": expr, "values": values, "module": course.engine.module, "value": course.engine.value},
         exercises=workspace.exercises,
         solutions=course.solutions,
+        policy=course.allowed_imports,
         time_limit=TIME_LIMIT,
     )
     for record in result.records:

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .errors import TinygradLearnError
+from .grading.allowlist import DEFAULT_MODULES, TEST_FILE_MODULES, ImportPolicy
 from .paths import MANIFEST_NAME, SUITES_DIR
 
 FORMAT_VERSION = 2
@@ -89,6 +90,8 @@ class Course:
     suites_dir: Path = SUITES_DIR
     engine: Engine | None = None
     """None when the course has no scalar engine: then `bench` and `graph` have nothing to run."""
+    allowed_imports: ImportPolicy = ImportPolicy.of()
+    """What learner code may import (checkpoints.yaml `allowed_imports`), checked before it runs."""
 
     @property
     def trainings(self) -> tuple[Training, ...]:
@@ -251,6 +254,7 @@ def parse_course(data: Any, root: Path) -> Course:
         raise _invalid("medals", "should be a list")
     medals = _medals(medal_entries, {c.id for c in checkpoints})
     engine = _engine(top.raw("engine")) if "engine" in data else None
+    allowed = _allowed_imports(top.raw("allowed_imports", {}))
     return Course(
         root=root,
         format_version=version,
@@ -258,7 +262,21 @@ def parse_course(data: Any, root: Path) -> Course:
         medals=medals,
         suites_dir=suites_dir,
         engine=engine,
+        allowed_imports=allowed,
     )
+
+
+def _allowed_imports(node: Any) -> ImportPolicy:
+    """`allowed_imports: {modules: [...], in_test_files: [...]}`; either list defaults to the built-in one."""
+    if not isinstance(node, dict) or set(node) - {"modules", "in_test_files"}:
+        raise _invalid("allowed_imports", "should be a mapping with the lists modules and in_test_files")
+    lists = []
+    for key, default in (("modules", DEFAULT_MODULES), ("in_test_files", TEST_FILE_MODULES)):
+        names = node.get(key, list(default))
+        if not isinstance(names, list) or not all(isinstance(name, str) and name.isidentifier() for name in names):
+            raise _invalid(f"allowed_imports.{key}", "should be a list of top-level module names")
+        lists.append(names)
+    return ImportPolicy.of(lists[0], lists[1])
 
 
 def _engine(node: Any) -> Engine:

@@ -16,13 +16,14 @@ import secrets
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from . import sandbox
 from .grading import SEED_ENV
-from .grading.protocol import Problem, Record, WorkerJob
+from .grading.allowlist import ImportPolicy
+from .grading.protocol import ErrorRecord, FinishRecord, Problem, Record, Where, WorkerJob
 from .grading.worker import ENTRY as WORKER_ENTRY
 from .paths import PYTEST_INI
 from .sandbox import Scratch, run_sandboxed
@@ -109,6 +110,7 @@ def run_suite(
     time_limit: float,
     memory_limit: int | None = None,
     warm: WarmGrader | None = None,
+    policy: ImportPolicy = ImportPolicy.of(),
 ) -> RunResult:
     """Grade `exercises` with `suite` in the sandbox, within `time_limit` seconds of CPU time (and
     a wall-clock guard several times larger, for code that sleeps or blocks).
@@ -135,9 +137,12 @@ def run_suite(
             extra_files={suite.name: source},
             env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", SEED_ENV: str(seed)},
             warm=warm,
+            policy=policy,
         )
     except OSError as error:  # no room for the scratch folder, or Python could not start
         return could_not_start(seed, error)
+    if run.refused is not None:
+        return RunResult(False, (), seed, 0.0, problem=Problem.FORBIDDEN.value, problem_detail=asdict(run.refused))
     records = authentic_records(run.channel, token)
     timed_out = run.stopped is not None
     return verdict(
@@ -177,6 +182,7 @@ def run_worker(
     idle_limit: float | None = None,
     on_record: Callable[[Record], None] | None = None,
     memory_limit: int | None = None,
+    policy: ImportPolicy = ImportPolicy.of(),
 ) -> WorkerResult:
     """Run `target` ("module:function") in the sandbox, on a scratch copy of the learner's exercises.
 
@@ -207,9 +213,20 @@ def run_worker(
             idle_limit=idle_limit,
             memory_limit=sandbox.DEFAULT_MEMORY_LIMIT if memory_limit is None else memory_limit,
             on_line=arrived,
+            policy=policy,
         )
     except OSError as error:
         return WorkerResult((), Problem.CRASHED.value, None, 0.0, str(error))
+    if run.refused is not None:  # told like an error of the learner's code, at the refused line
+        where: Where = {"file": run.refused.file, "line": run.refused.line, "code": run.refused.name}
+        refused: ErrorRecord = {
+            "kind": "error",
+            "type": "PermissionError",
+            "message": f"{run.refused.name} is not allowed",
+            "where": where,
+        }
+        finish: FinishRecord = {"kind": "finish"}
+        return WorkerResult((dict(refused), dict(finish)), None, None, 0.0)
     problem: Problem | None = run.stopped
     if problem is None and run.exit_code < 0:
         problem = Problem.KILLED

@@ -12,6 +12,8 @@ check, verify and watch, and the workers of graph, bench and train) with the sam
   guard several times larger only for code that sleeps or blocks; its own session, and a marker
   in its environment: when the run ends, the group is killed and then every process that still
   carries the marker (a double fork, a new session), found through /proc on Linux.
+- Learner code the course's import policy refuses never runs (`grading/allowlist.py`), and the
+  child confines itself to the scratch folder (`grading/confine.py`: Landlock, an audit hook).
 - The channel is read in bounded, non-blocking pieces under the parent's own deadline, so neither
   a flood nor a stray that keeps the pipe open can hold the verdict back.
 
@@ -35,6 +37,8 @@ from functools import partial
 from pathlib import Path
 
 from .grading import CHANNEL_ENV, EXERCISES_ENV, SOLUTIONS_ENV
+from .grading.allowlist import ImportPolicy, Refusal, screen
+from .grading.confine import child_settings
 from .grading.protocol import Problem
 from .grading.warm import ENTRY as WARM_ENTRY
 from .grading.warm import WARM_FD_ENV
@@ -110,6 +114,8 @@ class SandboxRun:
     duration: float
     cpu_seconds: float
     """The CPU time (user + system) of the run: the child and every process it started."""
+    refused: Refusal | None = None
+    """What in the learner's files the import policy refused; then none of them ran."""
 
 
 def run_sandboxed(
@@ -126,6 +132,7 @@ def run_sandboxed(
     idle_limit: float | None = None,
     on_line: Callable[[bytes], None] | None = None,
     warm: WarmGrader | None = None,
+    policy: ImportPolicy = ImportPolicy.of(),
 ) -> SandboxRun:
     """Run `python <command(scratch)>` on scratch copies of `exercises` and `solutions`.
 
@@ -135,6 +142,7 @@ def run_sandboxed(
     when a learner file is refused, OSError when the scratch folder or the process cannot be made.
     With `warm` (see `start_warm`), a `python -m pytest` run is forked from the warm process
     instead, with the same guards; it starts cold when the warm process cannot fork it.
+    Learner code that `policy` refuses never runs (the result's `refused` says why).
     """
     with tempfile.TemporaryDirectory(prefix="tinygrad-learn-", ignore_cleanup_errors=True) as folder:
         scratch = Scratch(Path(folder))
@@ -150,6 +158,7 @@ def run_sandboxed(
         marker = secrets.token_hex(8)
         child_env = sandbox_env(scratch, hidden=(exercises.parent, solutions.parent, *_working_folder()))
         child_env.update(env or {})
+        child_env.update(child_settings(scratch.root, policy))  # the child confines itself (grading/confine.py)
         child_env[RUN_MARKER_ENV] = marker
         read_fd, write_fd = os.pipe()
         child_env[CHANNEL_ENV] = str(write_fd)
@@ -171,7 +180,11 @@ def run_sandboxed(
         pipes = pipe_names(read_fd, process.stdout.fileno())
         exit_fd = _exit_notice(process)
         try:
-            _feed(process, stdin)
+            # Read while the child starts, which waits for its standard input before it loads learner code.
+            refusal = screen(scratch.exercises, policy)
+            if refusal is not None:
+                kill_group(process)
+            _feed(process, stdin if refusal is None else b"")
             ended = partial(has_ended, process)
             if isinstance(process, ForkedChild):
                 ended = partial(_forked_run_ended, process)
@@ -209,6 +222,7 @@ def run_sandboxed(
             pump.output(),
             time.monotonic() - started,
             max(cpu_seen, cpu_waited),
+            refusal,
         )
 
 

@@ -100,6 +100,7 @@ def run_training(
         {"steps": total, "seed": seed, "boundary": boundary},
         exercises=workspace.exercises,
         solutions=course.solutions,
+        policy=course.allowed_imports,
         time_limit=TIME_LIMIT,
         idle_limit=IDLE_LIMIT,
         on_record=arrived,

@@ -231,7 +231,12 @@ def _run_findings(course: Course, seed: int, measure: Measure) -> tuple[list[Fin
 
             def grade(exercises: Path, checkpoint: Checkpoint = checkpoint) -> RunResult:
                 return run_suite(
-                    checkpoint.suite_path, exercises, solutions, seed=seed, time_limit=checkpoint.time_limit
+                    checkpoint.suite_path,
+                    exercises,
+                    solutions,
+                    seed=seed,
+                    time_limit=checkpoint.time_limit,
+                    policy=course.allowed_imports,
                 )
 
             if grade(stubs).passed:

@@ -9,9 +9,11 @@ provides the fixtures.
 It also guards the checks: after collection, before any learner code runs, it takes an identity
 snapshot of what the checks call (builtins, math, random, numpy, pytest's runner, testkit,
 suitekit, arraykit, this plugin, the suite); a test during which learner code replaced any of it fails, and
-the originals are put back. The hooks hold what they use in default arguments, so rebinding this module's
-attributes changes nothing. Code that digs into the process's memory (the token, gc, frames) is
-beyond it: the grader runs next to the learner's code and is not a vault.
+the originals are put back; `deepguard.py` adds pytest's hook callers, closure cells, the suite's
+data and the channel. The hooks hold what they use in default arguments, so rebinding this
+module's attributes changes nothing. Before the suite loads any learner code the process confines
+itself (`confine.py`: Landlock where the kernel has it, and an audit hook); a call the hook
+refused fails the test during which it was made.
 
 While a test runs, the garbage collector runs less often: everything alive before the test is
 frozen (`gc.freeze`, so no collection walks pytest's and numpy's objects again) and a young
@@ -38,7 +40,11 @@ from typing import Any
 import pytest
 
 from tinygrad_learn.grading import CHANNEL_ENV, SEED_ENV
+from tinygrad_learn.grading.audit import RefusedCall
+from tinygrad_learn.grading.confine import restrict_files, watch_calls
+from tinygrad_learn.grading.deepguard import DeepSnapshot
 from tinygrad_learn.grading.protocol import (
+    REFUSED_FAILURE,
     CollectRecord,
     Failure,
     FinishRecord,
@@ -78,6 +84,9 @@ def _open_channel() -> Send:
 
 
 _send = _open_channel()
+# The audit hook, before the suite imports any learner code; Landlock once collection is done
+# (grading/confine.py).
+_refused_calls = watch_calls()
 
 
 def run_seed() -> int:
@@ -135,6 +144,7 @@ class _Guard:
         self.plugins: list[object] = []
         """Held so that no other object can take over their ids."""
         self.plugin_ids: set[int] = set()
+        self.deep = DeepSnapshot()
 
     def take(self, session: pytest.Session) -> None:
         suites = {id(item.module): item.module for item in session.items if isinstance(item, pytest.Function)}
@@ -147,6 +157,8 @@ class _Guard:
         self.manager = session.config.pluginmanager
         self.plugins = list(self.manager.get_plugins())
         self.plugin_ids = {id(plugin) for plugin in self.plugins}
+        functions = [(label, value) for label, _, _, _, value, code in self.entries if code is not None]
+        self.deep.take(self.manager, functions, suites.values(), [module for _, module in self.modules])
 
     def _watch(self, label: str, module: types.ModuleType) -> None:
         self.modules.append((module.__name__, module))
@@ -184,6 +196,7 @@ class _Guard:
                 if id(plugin) not in self.plugin_ids:
                     changed.append("pytest's plugin list")
                     self.manager.unregister(plugin)
+        changed += self.deep.check()
         return changed
 
 
@@ -197,6 +210,7 @@ def _names(changed: list[str]) -> str:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     _GUARD.take(session)
+    restrict_files()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -259,10 +273,12 @@ def pytest_runtest_makereport(
     _check: Callable[[], list[str]] = _GUARD.check,
     _send: Send = _send,
     _describe: Callable[[BaseException], Failure] = describe_exception,
+    _refused: Callable[[], list[RefusedCall]] = _refused_calls,
 ) -> Any:
     outcome = yield
     report = outcome.get_result()
     changed = _check() if report.when == "call" else []
+    refused = _refused()
     record: TestRecord = {
         "kind": "test",
         "nodeid": item.nodeid,
@@ -276,6 +292,11 @@ def pytest_runtest_makereport(
         report.longrepr = f"learner code replaced {names}, which the checks rely on"
         record["outcome"] = "failed"
         record["failure"] = {"key": Problem.TAMPERED.value, "params": {"names": names}}
+    elif refused:
+        report.outcome = "failed"
+        report.longrepr = f"learner code called {refused[0].call} ({refused[0].where}), which is not allowed"
+        record["outcome"] = "failed"
+        record["failure"] = {"key": REFUSED_FAILURE, "params": {"call": refused[0].call, "where": refused[0].where}}
     else:
         if hasattr(report, "wasxfail"):
             record["outcome"] = "xfailed"
@@ -302,8 +323,9 @@ def pytest_sessionfinish(
     exitstatus: int,
     _check: Callable[[], list[str]] = _GUARD.check,
     _send: Send = _send,
+    _refused: Callable[[], list[RefusedCall]] = _refused_calls,
 ) -> None:
-    changed = _check()
+    changed = _check() + [f"{call.call} ({call.where})" for call in _refused()]
     if changed:
         tampered: TamperedRecord = {"kind": "tampered", "names": _names(changed)}
         _send(tampered)

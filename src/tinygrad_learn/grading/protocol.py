@@ -35,6 +35,14 @@ class Problem(str, enum.Enum):
     COLLECT_ERROR = "collect_error"
     CRASHED = "crashed"
     TAMPERED = "tampered"
+    FORBIDDEN = "forbidden"
+    """The learner's files use a module or name the course does not allow (grading/allowlist.py);
+    nothing of them ran."""
+
+
+REFUSED_FAILURE = "refused"
+"""The failure key of a test during which learner code made a call the audit hook refused
+(grading/audit.py); its params are `call` and `where`."""
 
 
 class Where(TypedDict, total=False):

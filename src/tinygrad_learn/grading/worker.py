@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from tinygrad_learn.grading import CHANNEL_ENV
+from tinygrad_learn.grading.confine import confine
 from tinygrad_learn.grading.protocol import FinishRecord, WorkerJob, error_record
 
 ENTRY = "from tinygrad_learn.grading.worker import main; main()"
@@ -27,6 +28,7 @@ def main() -> None:
         channel.flush()
 
     job: WorkerJob = json.loads(sys.stdin.readline())
+    confine()  # before the learner's code is imported (grading/confine.py)
     module_name, function_name = str(job["target"]).split(":")
     try:
         function = getattr(importlib.import_module(module_name), function_name)

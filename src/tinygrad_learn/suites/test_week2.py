@@ -10,6 +10,7 @@ import gc
 import html
 import inspect
 import math
+import os
 import re
 import time
 import tracemalloc
@@ -364,16 +365,26 @@ def learner_tests(engine):
 
 
 def run_tests(tests):
-    """{name: None if it passed, else the exception it raised}."""
+    """{name: None if it passed, else the exception it raised}.
+
+    Each call gets the learner's file loaded afresh (`learner_tests`), and pytest's
+    PYTEST_CURRENT_TEST is hidden while the learner's tests run, so they cannot tell which check
+    or which engine runs them (the plugin's guard catches state kept on shared modules).
+    """
+    current = os.environ.pop("PYTEST_CURRENT_TEST", None)
     outcome = {}
-    for name, test in tests:
-        try:
-            test()
-            outcome[name] = None
-        except KeyboardInterrupt:
-            raise
-        except BaseException as error:  # pytest.fail and pytest.skip raise BaseException subclasses
-            outcome[name] = error
+    try:
+        for name, test in tests:
+            try:
+                test()
+                outcome[name] = None
+            except KeyboardInterrupt:
+                raise
+            except BaseException as error:  # pytest.fail and pytest.skip raise BaseException subclasses
+                outcome[name] = error
+    finally:
+        if current is not None:
+            os.environ["PYTEST_CURRENT_TEST"] = current
     return outcome
 
 

@@ -1,0 +1,217 @@
+"""The audit hook of a child that runs learner code: what the learner's code may not call.
+
+Installed (`sys.addaudithook`, which nothing can remove) before any learner code is imported. It
+acts only while the learner's code runs, which it tells from the call stack: an event whose
+direct caller is a file of the learner's folder (frames, code objects, text compiled as code, an
+import outside the course's list) or that has such a file anywhere below it (tracing, the garbage
+collector's object lists, native code, new processes, sockets, files outside the scratch copy,
+classes of the grader changed). The suite, pytest and the libraries they call on their own are
+never restricted. A refused call raises PermissionError where the learner made it and is kept,
+so that catching the error changes nothing: the plugin fails the test during which it happened.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tinygrad_learn.grading.allowlist import ImportPolicy
+
+CALLED_DIRECTLY = frozenset(
+    {
+        "sys._getframe",
+        "sys._current_frames",
+        "sys._current_exceptions",
+        "object.__getattr__",
+        "object.__setattr__",
+        "object.__delattr__",
+        "compile",
+        "import",
+        "builtins.breakpoint",
+    }
+)
+"""Refused when the learner's own line makes the call (libraries use some of these themselves)."""
+
+CALLED_ANYWHERE = frozenset(
+    {
+        "sys.settrace",
+        "sys.setprofile",
+        "sys.addaudithook",
+        "sys.setrecursionlimit",
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "os.system",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.fork",
+        "os.forkpty",
+        "os.kill",
+        "os.killpg",
+        "os.chdir",
+        "os.remove",
+        "os.rename",
+        "os.rmdir",
+        "os.mkdir",
+        "os.symlink",
+        "os.link",
+        "os.truncate",
+        "os.chmod",
+        "os.chown",
+        "os.utime",
+        "os.listdir",
+        "os.scandir",
+        "subprocess.Popen",
+        "code.__new__",
+        "function.__new__",
+        "open",
+    }
+)
+"""Refused when learner code is anywhere on the stack (no library needs them for an engine)."""
+
+REFUSED_PREFIXES = ("ctypes.", "socket.", "_posixsubprocess.", "winreg.", "msvcrt.", "pty.")
+IMPORT_MACHINERY = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+@dataclass(frozen=True)
+class RefusedCall:
+    call: str
+    where: str
+    """exercises/<file>:<line> of the learner's line that made it."""
+
+
+class Refused(PermissionError):
+    pass
+
+
+def _roots(*paths: str) -> tuple[str, ...]:
+    found: list[str] = []
+    for path in paths:
+        if path:
+            for variant in (os.path.abspath(path), os.path.realpath(path)):
+                found.append(variant.rstrip(os.sep) + os.sep)
+    return tuple(dict.fromkeys(found))
+
+
+def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Callable[[], list[RefusedCall]]:
+    """Install the hook; the returned function hands over (and forgets) the calls refused so far."""
+    learner = _roots(learner_root)
+    writable = _roots(writable_root, os.devnull)
+    readable = writable + learner + _roots(sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
+    refused: list[RefusedCall] = []
+    busy = [False]
+    armed = [False]
+    """Set once a learner file is read, compiled or run: before that no learner frame can exist,
+    so the collection phase (pytest's and numpy's imports) costs a set lookup per event."""
+    getframe = sys._getframe
+    realpath = os.path.realpath
+
+    def learner_line(frame: Any) -> str | None:
+        filename = frame.f_code.co_filename
+        if filename.startswith(learner):
+            for root in learner:
+                if filename.startswith(root):
+                    return f"exercises/{filename[len(root) :]}:{frame.f_lineno}"
+        return None
+
+    def direct_caller(frame: Any, event: str) -> str | None:
+        if event == "import":
+            while frame is not None and frame.f_code.co_filename in IMPORT_MACHINERY:
+                frame = frame.f_back
+        return None if frame is None else learner_line(frame)
+
+    def anywhere(frame: Any) -> str | None:
+        while frame is not None:
+            where = learner_line(frame)
+            if where is not None:
+                return where
+            frame = frame.f_back
+        return None
+
+    def allowed(event: str, args: tuple[Any, ...], where: str) -> bool:
+        if event == "import":
+            name = str(args[0])
+            return name.startswith("_tinygrad_learn_") or policy.allows(name, "/test_" in where)
+        if event == "compile":
+            filename = args[1] if len(args) > 1 else None
+            return isinstance(filename, (str, bytes)) and os.fsdecode(filename).startswith(learner)
+        if event == "object.__getattr__":
+            return False
+        if event in ("object.__setattr__", "object.__delattr__"):
+            owner = args[0]
+            return isinstance(owner, type) and str(getattr(owner, "__module__", "")).startswith("_tinygrad_learn_")
+        if event == "open":
+            return _may_open(args, readable, writable, realpath)
+        return False
+
+    def arms(event: str, args: tuple[Any, ...]) -> bool:
+        if event == "exec":
+            source = getattr(args[0], "co_filename", None) if args else None
+        elif event in ("compile", "import"):
+            source = args[1] if len(args) > 1 else None
+        elif event == "open":
+            source = args[0] if args else None
+        else:
+            return False
+        return isinstance(source, str) and source.startswith(learner)
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if busy[0]:
+            return
+        if not armed[0]:
+            if not arms(event, args):
+                return
+            armed[0] = True
+        directly = event in CALLED_DIRECTLY
+        if not (directly or event in CALLED_ANYWHERE or event.startswith(REFUSED_PREFIXES)):
+            return
+        busy[0] = True
+        try:
+            frame = getframe(1)
+            if not directly and frame.f_code.co_filename in IMPORT_MACHINERY:
+                return  # listing and reading a package's folder: the import itself was checked
+            where = direct_caller(frame, event) if directly else anywhere(frame)
+            if where is None or allowed(event, args, where):
+                return
+            call = _call_text(event, args)
+            refused.append(RefusedCall(call, where))
+        finally:
+            busy[0] = False
+        raise Refused(f"{call} is not allowed in learner code ({where})")
+
+    def taken() -> list[RefusedCall]:
+        calls = list(refused)
+        refused.clear()
+        return calls
+
+    sys.addaudithook(hook)
+    return taken
+
+
+def _call_text(event: str, args: tuple[Any, ...]) -> str:
+    if event == "import":
+        return f"import {args[0]}"
+    if event == "open" and args:
+        return f"open({args[0]!r})"
+    return event
+
+
+def _may_open(
+    args: tuple[Any, ...], readable: tuple[str, ...], writable: tuple[str, ...], realpath: Callable[[str], str]
+) -> bool:
+    path, mode, flags = (tuple(args) + (None, None, None))[:3]
+    if isinstance(path, int):
+        return False  # an inherited descriptor: the channel, or the terminal
+    try:
+        resolved = realpath(os.fsdecode(path)) + os.sep
+    except (TypeError, ValueError, OSError):
+        return False
+    writes = (isinstance(mode, str) and any(letter in mode for letter in "wax+")) or (
+        isinstance(flags, int) and bool(flags & WRITE_FLAGS)
+    )
+    return resolved.startswith(writable if writes else readable)
