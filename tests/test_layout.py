@@ -92,7 +92,9 @@ def test_no_import_runs_back_up() -> None:
 # The ways Python starts another process; only these modules may use them.
 PROCESS_STARTERS = {"subprocess", "multiprocessing", "pty"}
 PROCESS_FUNCTIONS = {"system", "popen", "fork", "forkpty", "posix_spawn", "posix_spawnp", "startfile"}
-STARTS_PROCESSES = {"runner", "sandbox"}
+# grading.warm is the warm grading process's side of the sandbox: it forks each run, guarded like a
+# cold one (tests/test_sandbox.py holds it to that one function).
+STARTS_PROCESSES = {"runner", "sandbox", "grading.warm"}
 
 
 def starts_processes(path: Path) -> bool:
