@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from tinygrad_learn.checking_view import problem_text
+from tinygrad_learn.grading.allowlist import DEFAULT_MODULES, ImportPolicy
 from tinygrad_learn.grading.protocol import Problem
 from tinygrad_learn.manifest import Course, load_course
 from tinygrad_learn.paths import Workspace
 from tinygrad_learn.runner import RunResult, run_suite
+from tinygrad_learn.sandbox import run_sandboxed
 from tinygrad_learn.sandbox_limits import wall_guard
 from tinygrad_learn.terminal import Terminal
 from tinygrad_learn.verdict import XCPU_SIGNAL, verdict
@@ -25,10 +27,15 @@ from .conftest import run_cli
 LIMIT = 1.5
 
 
+# What these runs use to spend or hide their time; the course itself allows none of it, and the
+# import check would stop them before the limit they are here to meet.
+POLICY = ImportPolicy.of([*DEFAULT_MODULES, "threading", "signal", "time"])
+
+
 def grade(course: Course, workspace: Workspace, source: str, limit: float = LIMIT) -> RunResult:
     (workspace.exercises / "mathy.py").write_text(source, encoding="utf-8")
     suite = course.get("alpha").suite_path
-    return run_suite(suite, workspace.exercises, course.solutions, seed=1, time_limit=limit)
+    return run_suite(suite, workspace.exercises, course.solutions, seed=1, time_limit=limit, policy=POLICY)
 
 
 def stopped_by_cpu(result: RunResult) -> bool:
@@ -58,14 +65,23 @@ def test_an_endless_loop_in_a_thread_counts(fixture_course: Course, workspace: W
 
 
 def test_a_busy_child_process_counts(fixture_course: Course, workspace: Workspace) -> None:
-    # The learner's process itself only sleeps: all the work is done by the process it started.
-    source = (
+    """The run's own process only sleeps: all the work is done by the process it started. Learner
+    code can no longer start one (the audit hook refuses it), so the sandbox runs such a program
+    directly: its CPU limit must still count every process of the run."""
+    busy = (
         "import subprocess, sys, time\n"
-        "def double(x):\n"
-        "    subprocess.Popen([sys.executable, '-c', 'while True: pass'])\n"
-        "    time.sleep(10_000)\n"
+        "subprocess.Popen([sys.executable, '-c', 'while True: pass'])\n"
+        "time.sleep(10_000)\n"
     )
-    assert stopped_by_cpu(grade(fixture_course, workspace, source))
+    run = run_sandboxed(
+        lambda scratch: ["-c", busy],
+        exercises=workspace.exercises,
+        solutions=fixture_course.solutions,
+        stdin=b"",
+        time_limit=wall_guard(LIMIT),
+        cpu_limit=LIMIT,
+    )
+    assert run.stopped is Problem.TIMEOUT and run.clock == "cpu" and run.cpu_seconds >= LIMIT, run
 
 
 def test_catching_sigxcpu_does_not_escape_the_limit(fixture_course: Course, workspace: Workspace) -> None:

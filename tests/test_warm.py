@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tinygrad_learn import checking, sandbox
+from tinygrad_learn.grading.allowlist import DEFAULT_MODULES, ImportPolicy
 from tinygrad_learn.manifest import Course
 from tinygrad_learn.paths import Workspace
 from tinygrad_learn.runner import RunResult, run_suite
@@ -52,10 +53,10 @@ def test_warm_and_cold_runs_give_the_same_verdicts(real_course: Course, warm: Wa
 
 
 STATEFUL = (
-    "import json\nimport sys\n"
-    "# What a run leaves behind in modules the warm process shares, and in sys.modules.\n"
-    "LEFT_BEFORE = hasattr(json, 'left_by_learner') or 'left_by_learner' in sys.modules\n"
-    "json.left_by_learner = True\nsys.modules['left_by_learner'] = json\n"
+    "import json.decoder\n"
+    "# What a run leaves behind in a module the warm process shares (one the guard does not watch).\n"
+    "LEFT_BEFORE = hasattr(json.decoder, 'left_by_learner')\n"
+    "json.decoder.left_by_learner = True\n"
     "def double(x):\n    return x * (3 if LEFT_BEFORE else 2)\n"
 )
 
@@ -68,13 +69,17 @@ def test_module_level_state_does_not_survive_from_one_run_to_the_next(
     grader = sandbox.start_warm(workspace.exercises, fixture_course.solutions)
     assert grader is not None
     try:
+        # json is not in the course's list; allowed here so the state is really left behind.
+        policy = ImportPolicy.of([*DEFAULT_MODULES, "json"])
         results = [
-            run_suite(suite, workspace.exercises, fixture_course.solutions, seed=1, time_limit=10, warm=grader)
+            run_suite(
+                suite, workspace.exercises, fixture_course.solutions, seed=1, time_limit=10, warm=grader, policy=policy
+            )
             for _ in range(3)
         ]
     finally:
         grader.close()
-    assert [result.passed for result in results] == [True, True, True]
+    assert [result.passed for result in results] == [True, True, True], results
     assert grader.forked == 3
 
 
@@ -131,7 +136,7 @@ def test_the_exploit_corpus_fails_the_same_through_the_warm_grader(
 
     monkeypatch.setattr(checking, "check", warm_check)
     try:
-        exploit_is_a_plain_failure(case, exploit_workspace, exploit_course, tmp_path, monkeypatch, cli)
+        exploit_is_a_plain_failure(case, "landlock", exploit_workspace, exploit_course, tmp_path, monkeypatch, cli)
     finally:
         for grader in graders:
             grader.close()

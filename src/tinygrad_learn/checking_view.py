@@ -132,6 +132,10 @@ def problem_text(term: Terminal, result: RunResult) -> str:
     params.update(result.problem_detail)
     if result.problem == "collect_error":
         params["message"] = str((result.problem_detail.get("params") or {}).get("message", ""))[-500:]
+    name = str(result.problem_detail.get("name", ""))
+    if result.problem == "forbidden" and name.split(".")[0] == "exercises":
+        # Not machinery at all: the learner's own files, imported the way a shell would.
+        key, params["message"] = "failure.exercises_import", f"{result.problem_detail.get('file')}: {name}"
     return term.t(key, **visible_values(params))
 
 
