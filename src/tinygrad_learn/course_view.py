@@ -29,7 +29,11 @@ def welcome(term: Terminal, standing: Standing) -> None:
     term.say("welcome.where", "bold", id=current.id, title=current.title.get(language), passed=passed, total=total)
     term.say("welcome.read")
     term.line(f"  tinygrad-learn show {current.id}", "cyan")
-    term.say("welcome.edit", files=", ".join(f"exercises/{name}" for name in current.files))
+    # Named from where the learner stands: run from the course's own folder, "exercises/engine.py"
+    # would point at the course's stub instead of their workspace's file.
+    root = term.workspace_root
+    names = [display_path(root / "exercises" / name) if root else f"exercises/{name}" for name in current.files]
+    term.say("welcome.edit", files=", ".join(names))
     term.line(f"  tinygrad-learn check {current.id}", "cyan")
 
 
