@@ -17,10 +17,10 @@ from rich.text import Text
 from .checking import CheckReport, Outcome
 from .grading.protocol import REFUSED_FAILURE
 from .i18n import catalogue, check_title
-from .korean import fill
 from .manifest import Checkpoint
 from .runner import RunResult, TestOutcome
 from .terminal import Terminal, visible, visible_values
+from .verdict import custom_message, inline
 
 MAX_FAILURES_SHOWN = 6
 # Exceptions from learner code that have a sentence of their own (integrity.failure.<name>).
@@ -188,10 +188,7 @@ def describe(term: Terminal, test: TestOutcome) -> Group:
     if kind == "grad_mismatch":
         return _grad_table(term, params)
     if kind == "custom":
-        message = params.get("message") or {}
-        text = str(message.get(term.language) or message.get("en") or "")
-        text = fill(text, _fields({k: v for k, v in params.items() if k != "message"}))
-        return Group(Text(text), *_context(term, params))
+        return Group(Text(custom_message(params, term.language, visible)), *_context(term, params))
     if kind in {"skipped", "collect_error"}:
         return Group(Text(term.t(f"failure.{kind}", **_fields(params))))
     if kind == "tampered":
@@ -275,12 +272,4 @@ def _context(term: Terminal, params: dict[str, Any]) -> list[Text]:
 
 def _fields(params: dict[str, Any]) -> dict[str, Any]:
     """Failure parameters as the text placed into a sentence."""
-    return {name: visible(_inline(value)) for name, value in params.items()}
-
-
-def _inline(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k} = {v}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value)
+    return {name: visible(inline(value)) for name, value in params.items()}

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .grading.protocol import Problem, Record
+from .korean import fill
 from .sandbox_limits import wall_guard
 
 XCPU_SIGNAL = getattr(signal, "SIGXCPU", 24)
@@ -183,3 +185,20 @@ def _is_memory_error(failure: dict[str, Any] | None) -> bool:
     if not isinstance(failure, dict) or failure.get("key") != "exception":
         return False
     return (failure.get("params") or {}).get("type") == "MemoryError"
+
+
+def inline(value: Any) -> str:
+    """A failure parameter as the text placed into a sentence (a mapping or list on one line)."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} = {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def custom_message(params: dict[str, Any], language: str, shown: Callable[[str], str] = str) -> str:
+    """A suite's own sentence (`Msg`) in `language`, its fields filled in, each passed through `shown`
+    (a view makes learner text visible there)."""
+    message = params.get("message") or {}
+    text = str(message.get(language) or message.get("en") or "")
+    return fill(text, {name: shown(inline(value)) for name, value in params.items() if name != "message"})

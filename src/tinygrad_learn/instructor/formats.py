@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..i18n import Translator
-from ..korean import fill
 from ..runner import TestOutcome
+from ..verdict import custom_message, inline
 from .grade import CheckpointGrade, ClassGrade, StudentGrade
 
 JSON_FORMAT_VERSION = 1
@@ -32,14 +32,6 @@ EXERCISM_MESSAGE_LIMIT = 65535
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _field_text(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k} = {v}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value)
-
-
 def test_message(test: TestOutcome, t: Translator) -> str:
     """One failed check in plain words, in the report's language."""
     failure = test.failure
@@ -51,12 +43,10 @@ def test_message(test: TestOutcome, t: Translator) -> str:
     if kind == "exception":
         return t("failure.raised", type=params.get("type", "Exception"), message=params.get("message", ""))
     if kind == "custom":
-        message = params.get("message") or {}
-        text = str(message.get(t.language) or message.get("en") or "")
-        return fill(text, {k: _field_text(v) for k, v in params.items() if k != "message"})
+        return custom_message(params, t.language)
     if kind == "tampered":
         return t("integrity.failure.tampered", **params)
-    return t(f"failure.{kind}", **{k: _field_text(v) for k, v in params.items()})
+    return t(f"failure.{kind}", **{k: inline(v) for k, v in params.items()})
 
 
 def first_failure(grade: CheckpointGrade, t: Translator) -> str | None:
