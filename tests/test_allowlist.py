@@ -79,6 +79,43 @@ def test_what_an_engine_uses_is_accepted(source: str) -> None:
     assert refused(source) is None
 
 
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        ("import math; import os", "os"),
+        ("import math, \\\n    os", "os"),
+        ("from math import (\n    sqrt,\n)\nfrom os import (\n    path,\n)", "os"),
+        ("if True: import os", "os"),
+        ("import math\rimport os", "os"),
+        ("import math # fine\rimport os", "os"),
+        ("# -*- coding: utf-7 -*-\n+AGk-mport os", "os"),
+        ("import\tmath,\tos as path", "os"),
+    ],
+)
+def test_imports_that_a_line_by_line_reading_would_miss_are_refused(source: str, name: str) -> None:
+    """Plain one-line imports are settled without the syntax tree (grading/allowlist.py); every
+    other spelling of an import statement must reach the tree and be refused all the same."""
+    assert refused(source) == (name, "module")
+
+
+def test_the_line_by_line_reading_agrees_with_the_syntax_tree_on_every_file_here() -> None:
+    """Over every Python file of the course, its tests and its exploit corpus: the shortcut and the
+    syntax tree alone give the same verdict, under the course's list and under a list of nothing."""
+    from tinygrad_learn.grading import allowlist
+
+    root = course_root()
+    files = [path for folder in ("solutions", "exercises", "tests") for path in (root / folder).rglob("*.py")]
+    assert len(files) > 100
+    strict = ImportPolicy.of([])
+    for path in files:
+        source = path.read_bytes()
+        for policy in (POLICY, strict):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(allowlist, "_imports_plainly_allowed", lambda *_: False)
+                by_tree = screen_source(source, path.name, policy)
+            assert screen_source(source, path.name, policy) == by_tree, path
+
+
 def test_pytest_is_allowed_in_the_learners_own_tests_only() -> None:
     assert refused("import pytest", "exercises/test_my_engine.py") is None
     assert refused("import pytest", "exercises/engine.py") == ("pytest", "module")

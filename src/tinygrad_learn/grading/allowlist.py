@@ -165,9 +165,11 @@ def screen(exercises: Path, policy: ImportPolicy) -> Refusal | None:
 
 
 def screen_source(source: bytes, file: str, policy: ImportPolicy) -> Refusal | None:
+    in_test_file = Path(file).name.startswith("test_")
+    if not _may_name_machinery(source) and _imports_plainly_allowed(source, policy, in_test_file):
+        return None
     try:
         tree = ast.parse(source, filename=file)
-        in_test_file = Path(file).name.startswith("test_")
         refusal = next(_import_refusals(tree.body, file, policy, in_test_file), None)
         if refusal is None and _may_name_machinery(source):
             refusal = next(_name_refusals(tree, file), None)
@@ -197,8 +199,61 @@ def _watched_words() -> re.Pattern[bytes]:
 
 def _may_name_machinery(source: bytes) -> bool:
     """Whether the source spells a watched name; identifiers outside ASCII are normalised by
-    Python (a full-width `ｅｖａｌ` is `eval`), so such a file is always read in full."""
-    return not source.isascii() or _watched_words().search(source) is not None
+    Python (a full-width `ｅｖａｌ` is `eval`), and a coding line can make other bytes spell one
+    (UTF-7), so such a file is always read in full."""
+    return not source.isascii() or b"coding" in source or _watched_words().search(source) is not None
+
+
+_NAME = rb"[A-Za-z_][A-Za-z0-9_]*"
+_DOTTED = _NAME + rb"(?:\." + _NAME + rb")*"
+
+
+def _aliased(name: bytes) -> bytes:
+    """`name`, `name as other`."""
+    return name + rb"(?:[ \t]+as[ \t]+" + _NAME + rb")?"
+
+
+_END = rb"[ \t]*(?:#[^\r]*)?\r?"
+_PLAIN_IMPORT = re.compile(
+    rb"[ \t]*import[ \t]+(" + _aliased(_DOTTED) + rb"(?:[ \t]*,[ \t]*" + _aliased(_DOTTED) + rb")*)" + _END
+)
+_PLAIN_FROM = re.compile(
+    rb"[ \t]*from[ \t]+(\.*(?:"
+    + _DOTTED
+    + rb")?)[ \t]+import[ \t]+("
+    + _aliased(_NAME)
+    + rb"(?:[ \t]*,[ \t]*"
+    + _aliased(_NAME)
+    + rb")*)"
+    + _END
+)
+
+
+def _imports_plainly_allowed(source: bytes, policy: ImportPolicy, in_test_file: bool) -> bool:
+    """True when every line that spells `import` is one plain import statement the policy allows,
+    which settles the import check without building the syntax tree. Anything else (a statement
+    spread over lines, two on a line, a refusal) returns False and the tree decides."""
+    for line in source.split(b"\n"):
+        if b"import" not in line:
+            continue
+        if match := _PLAIN_IMPORT.fullmatch(line):
+            modules = [_first_word(alias) for alias in match[1].split(b",")]
+            if not all(policy.allows(module, in_test_file) for module in modules):
+                return False
+        elif match := _PLAIN_FROM.fullmatch(line):
+            module = match[1].decode()
+            names = [_first_word(alias) for alias in match[2].split(b",")]
+            if not module.startswith(".") and not all(
+                policy.allows(name, in_test_file) for name in [module, *(f"{module}.{n}" for n in names)]
+            ):
+                return False
+        else:
+            return False
+    return True
+
+
+def _first_word(alias: bytes) -> str:
+    return alias.split()[0].decode()
 
 
 def _import_refusals(body: list[ast.stmt], file: str, policy: ImportPolicy, in_test_file: bool) -> Iterator[Refusal]:

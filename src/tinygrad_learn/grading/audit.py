@@ -8,13 +8,21 @@ collector's object lists, native code, new processes, sockets, files outside the
 classes of the grader changed). The suite, pytest and the libraries they call on their own are
 never restricted. A refused call raises PermissionError where the learner made it and is kept,
 so that catching the error changes nothing: the plugin fails the test during which it happened.
+
+Reading a function's `__code__`, `__defaults__` or `__kwdefaults__` is an audited event, and the
+plugin's guard compares those of some 500 functions after every test: through the hook, each read
+costs a look up the stack (itself two more events). `Watch.code_watch` does those reads with the
+hook stepping aside, in a function that touches nothing but genuine function objects, so no
+learner code can run while it does.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+import threading
+import types
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +97,45 @@ class Refused(PermissionError):
     pass
 
 
+Reading = Callable[[Callable[[], Any]], Any]
+CodeWatch = Callable[[Sequence[Any]], Callable[[], list[int]]]
+"""Given functions, a check that puts back the code and defaults of each one changed since, and
+returns their positions among the genuine functions given."""
+
+
+@dataclass(frozen=True)
+class Watch:
+    taken: Callable[[], list[RefusedCall]]
+    """Hands over (and forgets) the calls refused so far."""
+    code_watch: CodeWatch
+
+
+def _plainly(read: Callable[[], Any]) -> Any:
+    return read()
+
+
+def _code_watch(functions: Sequence[Any], reading: Reading = _plainly) -> Callable[[], list[int]]:
+    """Only genuine functions are kept: reading their attributes runs no Python code of anyone's."""
+    kept = tuple(function for function in functions if type(function) is types.FunctionType)
+    saved = reading(lambda: tuple((f.__code__, f.__defaults__, f.__kwdefaults__) for f in kept))
+
+    def compare() -> list[int]:
+        changed = []
+        for index, (f, (code, defaults, kwdefaults)) in enumerate(zip(kept, saved, strict=True)):
+            if f.__code__ is code and f.__defaults__ is defaults and f.__kwdefaults__ is kwdefaults:
+                continue
+            f.__code__, f.__defaults__, f.__kwdefaults__ = code, defaults, kwdefaults
+            changed.append(index)
+        return changed
+
+    return lambda: reading(compare)
+
+
+def unwatched() -> Watch:
+    """For a process with no hook (a bare pytest run of a suite): nothing refused, plain reads."""
+    return Watch(taken=list, code_watch=_code_watch)
+
+
 def _roots(*paths: str) -> tuple[str, ...]:
     found: list[str] = []
     for path in paths:
@@ -98,13 +145,17 @@ def _roots(*paths: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Callable[[], list[RefusedCall]]:
-    """Install the hook; the returned function hands over (and forgets) the calls refused so far."""
+def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Watch:
+    """Install the hook; the returned Watch hands over the calls refused so far."""
     learner = _roots(learner_root)
     writable = _roots(writable_root, os.devnull)
     readable = writable + learner + _roots(sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
     refused: list[RefusedCall] = []
-    busy = [False]
+    busy: set[int] = set()
+    """Threads inside the hook or a quiet read: their own events pass (per thread, so that
+    another thread's calls are still judged meanwhile)."""
+    thread = threading.get_ident
+    watch_codes = _code_watch
     armed = [False]
     """Set once a learner file is read, compiled or run: before that no learner frame can exist,
     so the collection phase (pytest's and numpy's imports) costs a set lookup per event."""
@@ -161,7 +212,7 @@ def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Call
         return isinstance(source, str) and source.startswith(learner)
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
-        if busy[0]:
+        if busy and thread() in busy:
             return
         if not armed[0]:
             if not arms(event, args):
@@ -170,7 +221,7 @@ def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Call
         directly = event in CALLED_DIRECTLY
         if not (directly or event in CALLED_ANYWHERE or event.startswith(REFUSED_PREFIXES)):
             return
-        busy[0] = True
+        busy.add(thread())
         try:
             frame = getframe(1)
             if not directly and frame.f_code.co_filename in IMPORT_MACHINERY:
@@ -181,7 +232,7 @@ def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Call
             call = _call_text(event, args)
             refused.append(RefusedCall(call, where))
         finally:
-            busy[0] = False
+            busy.discard(thread())
         raise Refused(f"{call} is not allowed in learner code ({where})")
 
     def taken() -> list[RefusedCall]:
@@ -189,8 +240,19 @@ def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Call
         refused.clear()
         return calls
 
+    def quietly(read: Callable[[], Any]) -> Any:
+        """Runs one of `_code_watch`'s own readers, never a function given from outside."""
+        busy.add(thread())
+        try:
+            return read()
+        finally:
+            busy.discard(thread())
+
+    def code_watch(functions: Sequence[Any]) -> Callable[[], list[int]]:
+        return watch_codes(functions, quietly)
+
     sys.addaudithook(hook)
-    return taken
+    return Watch(taken, code_watch)
 
 
 def _call_text(event: str, args: tuple[Any, ...]) -> str:

@@ -8,7 +8,6 @@ then installs the audit hook, both before any learner code is imported.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,19 +36,19 @@ def child_settings(writable: Path, policy: ImportPolicy) -> dict[str, str]:
     return settings
 
 
-def confine() -> Callable[[], list[audit.RefusedCall]]:
-    """Restrict this process; the returned function hands over the learner's refused calls."""
+def confine() -> audit.Watch:
+    """Restrict this process; the returned Watch hands over the learner's refused calls."""
     restrict_files()
     return watch_calls()
 
 
-def watch_calls() -> Callable[[], list[audit.RefusedCall]]:
-    """Install the audit hook; the returned function hands over the learner's refused calls."""
-    learner = os.environ.get(EXERCISES_ENV, "")
-    if not learner or not os.environ.get(WRITABLE_ENV):
-        return list  # not started by the runner (a bare pytest run of a suite): nothing to confine
+def watch_calls() -> audit.Watch:
+    """Install the audit hook; the returned Watch hands over the learner's refused calls."""
     from tinygrad_learn.grading import audit
 
+    learner = os.environ.get(EXERCISES_ENV, "")
+    if not learner or not os.environ.get(WRITABLE_ENV):
+        return audit.unwatched()  # not started by the runner (a bare pytest run of a suite)
     text = os.environ.get(POLICY_ENV)
     policy = ImportPolicy.from_text(text) if text else ImportPolicy.of()
     return audit.install(learner, os.environ[WRITABLE_ENV], policy)

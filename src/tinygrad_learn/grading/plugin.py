@@ -40,7 +40,7 @@ from typing import Any
 import pytest
 
 from tinygrad_learn.grading import CHANNEL_ENV, SEED_ENV
-from tinygrad_learn.grading.audit import RefusedCall
+from tinygrad_learn.grading.audit import CodeWatch, RefusedCall
 from tinygrad_learn.grading.confine import restrict_files, watch_calls
 from tinygrad_learn.grading.deepguard import DeepSnapshot
 from tinygrad_learn.grading.protocol import (
@@ -86,7 +86,7 @@ def _open_channel() -> Send:
 _send = _open_channel()
 # The audit hook, before the suite imports any learner code; Landlock once collection is done
 # (grading/confine.py).
-_refused_calls = watch_calls()
+_watch = watch_calls()
 
 
 def run_seed() -> int:
@@ -124,27 +124,20 @@ def _watchable(value: Any) -> bool:
     return callable(value) or isinstance(value, (types.ModuleType, staticmethod, classmethod, property))
 
 
-def _code_of(value: Any) -> tuple[Any, Any, Any] | None:
-    if isinstance(value, types.FunctionType):
-        return (value.__code__, value.__defaults__, value.__kwdefaults__)
-    return None
-
-
-def _same_code(function: Any, code: tuple[Any, Any, Any]) -> bool:
-    return function.__code__ is code[0] and function.__defaults__ is code[1] and function.__kwdefaults__ is code[2]
-
-
 class _Guard:
     """An identity snapshot of what the checks rely on, to notice and undo learner code replacing it."""
 
-    def __init__(self) -> None:
-        self.entries: list[tuple[str, Any, Any, str, Any, tuple[Any, Any, Any] | None]] = []
+    def __init__(self, code_watch: CodeWatch) -> None:
+        self.entries: list[tuple[str, Any, Any, str, Any]] = []
         self.modules: list[tuple[str, types.ModuleType]] = []
         self.manager: Any = None
         self.plugins: list[object] = []
         """Held so that no other object can take over their ids."""
         self.plugin_ids: set[int] = set()
         self.deep = DeepSnapshot()
+        self.code_watch = code_watch
+        self.functions: list[tuple[str, types.FunctionType]] = []
+        self.changed_code: Callable[[], list[int]] = list
 
     def take(self, session: pytest.Session) -> None:
         suites = {id(item.module): item.module for item in session.items if isinstance(item, pytest.Function)}
@@ -157,8 +150,8 @@ class _Guard:
         self.manager = session.config.pluginmanager
         self.plugins = list(self.manager.get_plugins())
         self.plugin_ids = {id(plugin) for plugin in self.plugins}
-        functions = [(label, value) for label, _, _, _, value, code in self.entries if code is not None]
-        self.deep.take(self.manager, functions, suites.values(), [module for _, module in self.modules])
+        self.changed_code = self.code_watch([function for _, function in self.functions])
+        self.deep.take(self.manager, self.functions, suites.values(), [module for _, module in self.modules])
 
     def _watch(self, label: str, module: types.ModuleType) -> None:
         self.modules.append((module.__name__, module))
@@ -166,27 +159,29 @@ class _Guard:
         for name, value in list(namespace.items()):
             if not _watchable(value):
                 continue
-            self.entries.append((f"{label}.{name}", namespace, None, name, value, _code_of(value)))
+            self._entry(f"{label}.{name}", namespace, None, name, value)
             if isinstance(value, type) and value.__module__ == module.__name__ and value.__flags__ & _HEAP_TYPE:
                 members = vars(value)
                 for attr, member in list(members.items()):
                     if _watchable(member):
-                        self.entries.append((f"{label}.{name}.{attr}", members, value, attr, member, _code_of(member)))
+                        self._entry(f"{label}.{name}.{attr}", members, value, attr, member)
+
+    def _entry(self, label: str, view: Any, owner: Any, name: str, value: Any) -> None:
+        self.entries.append((label, view, owner, name, value))
+        if type(value) is types.FunctionType:
+            self.functions.append((label, value))
 
     def check(self) -> list[str]:
         """What was replaced since the snapshot; each is put back as it was."""
         changed = []
-        for label, view, owner, name, value, code in self.entries:
-            current = view.get(name)
-            if current is not value:
+        for label, view, owner, name, value in self.entries:
+            if view.get(name) is not value:
                 changed.append(label)
                 if owner is None:
                     view[name] = value
                 else:
                     setattr(owner, name, value)
-            elif code is not None and not _same_code(value, code):
-                changed.append(label)
-                value.__code__, value.__defaults__, value.__kwdefaults__ = code
+        changed += [self.functions[index][0] for index in self.changed_code()]
         for name, module in self.modules:
             if sys.modules.get(name) is not module:
                 changed.append(f"sys.modules[{name!r}]")
@@ -200,7 +195,7 @@ class _Guard:
         return changed
 
 
-_GUARD = _Guard()
+_GUARD = _Guard(_watch.code_watch)
 
 
 def _names(changed: list[str]) -> str:
@@ -273,7 +268,7 @@ def pytest_runtest_makereport(
     _check: Callable[[], list[str]] = _GUARD.check,
     _send: Send = _send,
     _describe: Callable[[BaseException], Failure] = describe_exception,
-    _refused: Callable[[], list[RefusedCall]] = _refused_calls,
+    _refused: Callable[[], list[RefusedCall]] = _watch.taken,
 ) -> Any:
     outcome = yield
     report = outcome.get_result()
@@ -323,7 +318,7 @@ def pytest_sessionfinish(
     exitstatus: int,
     _check: Callable[[], list[str]] = _GUARD.check,
     _send: Send = _send,
-    _refused: Callable[[], list[RefusedCall]] = _refused_calls,
+    _refused: Callable[[], list[RefusedCall]] = _watch.taken,
 ) -> None:
     changed = _check() + [f"{call.call} ({call.where})" for call in _refused()]
     if changed:
