@@ -25,7 +25,7 @@ def flat(text: str) -> str:
 def test_a_healthy_workspace(cli: CliRunner, workspace: Workspace) -> None:
     result = run_cli(cli, "doctor")
     assert result.exit_code == 0, result.output
-    packages = ("typer ", "rich ", "pytest ", "pyyaml ", "filelock ", "numpy ")
+    packages = ("typer ", "rich ", "pytest ", "pyyaml ", "numpy ")
     for expected in ("Python 3.", *packages, "is installed"):
         assert expected in result.output, expected
     assert f"Workspace: {workspace.root}" in flat(result.output)

@@ -102,3 +102,36 @@ def test_an_unwritable_state_folder_gives_a_clear_error(workspace: Workspace) ->
         bump(str(workspace.root), "alpha", 1)
     assert raised.value.key == "progress.unwritable"
     assert workspace.state_dir.read_text(encoding="utf-8") == "a file where the folder should be"
+
+
+def _hold_lock(path: str, ready: object, release: object) -> None:
+    from tinygrad_learn.filelocking import locked
+
+    with locked(Path(path), timeout=5):
+        ready.set()  # type: ignore[attr-defined]
+        release.wait(30)  # type: ignore[attr-defined]
+
+
+def test_a_writer_waits_for_the_lock_says_so_when_it_is_held_too_long_and_takes_it_once_the_holder_dies(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tinygrad_learn.progress as progress
+
+    store = ProgressStore(workspace)
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    context = multiprocessing.get_context("spawn")
+    ready, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold_lock, args=(str(store.lock_path), ready, release))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        monkeypatch.setattr(progress, "LOCK_TIMEOUT", 0.3)
+        with pytest.raises(TinygradLearnError) as refused:
+            store.update(lambda entries: {**entries, "step1": Entry(status="passed")})
+        assert refused.value.key == "progress.locked"
+        assert store.read().entries == {}
+    finally:
+        holder.kill()  # never released: the operating system drops the lock of a dead process
+        holder.join()
+    store.update(lambda entries: {**entries, "step1": Entry(status="passed")})
+    assert store.read().entries["step1"].status == "passed"

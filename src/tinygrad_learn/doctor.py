@@ -25,7 +25,6 @@ PACKAGES = (
     ("rich", "rich"),
     ("pytest", "pytest"),
     ("pyyaml", "yaml"),
-    ("filelock", "filelock"),
     ("numpy", "numpy"),
 )
 SYMBOLS = "✓✗→★·…"

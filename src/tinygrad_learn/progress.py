@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from .errors import TinygradLearnError
+from .filelocking import LockTimeout, locked
 from .paths import Workspace
 
 SCHEMA_VERSION = 1
@@ -142,13 +143,11 @@ class ProgressStore:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        from filelock import FileLock, Timeout
-
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with FileLock(str(self.lock_path), timeout=LOCK_TIMEOUT):
+            with locked(self.lock_path, LOCK_TIMEOUT):
                 yield
-        except Timeout:
+        except LockTimeout:
             raise TinygradLearnError("progress.locked", path=str(self.lock_path)) from None
         except OSError as error:
             raise TinygradLearnError("progress.unwritable", path=str(self.path), problem=str(error)) from None
