@@ -445,10 +445,32 @@ def test_my_tests_are_at_least_five():
     )
 
 
-def test_my_tests_catch_planted_bugs():
+FAILS_ON_CORRECT_AMONG_BUGS = Msg(
+    en="Your test {name} passed on a correct engine at first, then failed on a correct engine that ran "
+    "between the planted bugs: {error}. A test must depend only on the engine it is given: does it keep "
+    "something from one run to the next (a counter, a file, the random module's state)?",
+    ko="테스트 {name:가} 처음에는 올바른 엔진에서 통과했지만, 버그를 심은 엔진들 사이에서 다시 실행된 올바른 "
+    "엔진에서는 실패했습니다: {error}. 테스트는 주어진 엔진에만 의존해야 합니다. 한 번의 실행에서 다음 "
+    "실행으로 무언가(카운터, 파일, random 모듈의 상태)를 남기고 있지 않나요?",
+)
+CORRECT_AMONG_BUGS = 5
+"""Correct engines shuffled in among the planted bugs: tests that keep state between runs cannot
+tell from when they run which engine is the broken one (guessing the places is 1 in 2002)."""
+
+
+def test_my_tests_catch_planted_bugs(rng):
     passing_on_a_correct_engine()
+    runs = [*PLANTED_BUGS, *[None] * CORRECT_AMONG_BUGS]
+    rng.shuffle(runs)
     missed_en, missed_ko = [], []
-    for old, new, en, ko in PLANTED_BUGS:
+    for planted in runs:
+        if planted is None:
+            outcome = run_tests(learner_tests(reference_engine_with()))
+            for name, error in outcome.items():
+                if error is not None:
+                    fail_with(FAILS_ON_CORRECT_AMONG_BUGS, name=name, error=describe(error))
+            continue
+        old, new, en, ko = planted
         outcome = run_tests(learner_tests(reference_engine_with(old, new)))
         if all(error is None for error in outcome.values()):
             missed_en.append(en)
