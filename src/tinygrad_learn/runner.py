@@ -17,6 +17,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from .sandbox import Scratch, run_sandboxed
 from .sandbox_limits import wall_guard
 from .sandbox_pump import OUTPUT_TAIL
 from .sandbox_warm import WarmGrader
-from .verdict import RunResult, TestOutcome, authentic_records, could_not_start, verdict
+from .verdict import RunResult, TestOutcome, authentic_records, could_not_start, exit_status, is_finish, verdict
 
 __all__ = [
     "RunResult",
@@ -136,6 +137,7 @@ def run_suite(
             memory_limit=limit,
             extra_files={suite.name: source},
             env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", SEED_ENV: str(seed)},
+            complete=partial(is_finish, token=token),
             warm=warm,
             policy=policy,
         )
@@ -150,7 +152,7 @@ def run_suite(
         records,
         seed,
         run.duration,
-        run.exit_code,
+        exit_status(records, run.exit_code, run.lingered),
         timed_out,
         time_limit,
         run.output,

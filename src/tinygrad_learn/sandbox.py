@@ -116,6 +116,8 @@ class SandboxRun:
     """The CPU time (user + system) of the run: the child and every process it started."""
     refused: Refusal | None = None
     """What in the learner's files the import policy refused; then none of them ran."""
+    lingered: bool = False
+    """It had sent its complete results, and was stopped because it did not exit after them."""
 
 
 def run_sandboxed(
@@ -131,14 +133,16 @@ def run_sandboxed(
     env: dict[str, str] | None = None,
     idle_limit: float | None = None,
     on_line: Callable[[bytes], None] | None = None,
+    complete: Callable[[bytes], bool] | None = None,
     warm: WarmGrader | None = None,
     policy: ImportPolicy = ImportPolicy.of(),
 ) -> SandboxRun:
     """Run `python <command(scratch)>` on scratch copies of `exercises` and `solutions`.
 
     `stdin` is written to the child and closed; `on_line` receives each complete channel line as
-    it arrives. The run is stopped after `time_limit` seconds of wall time, or once it has used
-    `cpu_limit` seconds of CPU time, counting every process it started. Raises TinygradLearnError
+    it arrives; once `complete(line)` is true for one, the child has LINGER_SECONDS to exit. The
+    run is stopped after `time_limit` seconds of wall time, or once it has used `cpu_limit`
+    seconds of CPU time, counting every process it started. Raises TinygradLearnError
     when a learner file is refused, OSError when the scratch folder or the process cannot be made.
     With `warm` (see `start_warm`), a `python -m pytest` run is forked from the warm process
     instead, with the same guards; it starts cold when the warm process cannot fork it.
@@ -188,7 +192,7 @@ def run_sandboxed(
             ended = partial(has_ended, process)
             if isinstance(process, ForkedChild):
                 ended = partial(_forked_run_ended, process)
-            pump = Pump(read_fd, process.stdout.fileno(), process.pid, ended, exit_fd, on_line, cpu_limit)
+            pump = Pump(read_fd, process.stdout.fileno(), process.pid, ended, exit_fd, on_line, cpu_limit, complete)
             stopped = pump.run(started + time_limit, idle_limit)
         except BaseException:
             # Ctrl+C stops the learner's run too, instead of leaving it to its time limit.
@@ -223,6 +227,7 @@ def run_sandboxed(
             time.monotonic() - started,
             max(cpu_seen, cpu_waited),
             refusal,
+            pump.lingered,
         )
 
 

@@ -27,6 +27,10 @@ CPU_RLIMIT_MARGIN = 1.0
 """Seconds each process may run past the CPU limit before the system itself stops it: the
 parent's own check, which adds up every process of the run, normally comes first."""
 CPU_POLL_SECONDS = 0.2
+LINGER_SECONDS = 2.0
+"""How long a child may take to exit once it has said its results are complete. One that takes
+longer (a thread of the learner's that never ends) is stopped; its verdict is already whole, so
+however busy the machine, this wait never changes one."""
 # Every process of one run carries this, so strays that left its process group are found.
 RUN_MARKER_ENV = "TINYGRAD_LEARN_RUN"
 

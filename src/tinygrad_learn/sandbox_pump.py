@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from .grading.protocol import Problem
-from .sandbox_limits import CPU_POLL_SECONDS, session_cpu_seconds
+from .sandbox_limits import CPU_POLL_SECONDS, LINGER_SECONDS, session_cpu_seconds
 
 OUTPUT_TAIL = 20_000
 CHANNEL_LIMIT = 4_000_000
@@ -31,9 +31,11 @@ class Pump:
         exit_fd: int | None,
         on_line: Callable[[bytes], None] | None,
         cpu_limit: float | None,
+        complete: Callable[[bytes], bool] | None = None,
     ):
         """`ended` says whether the child has ended; `exit_fd`, when there is one, becomes readable
-        when it may have (the caller opens and closes it); `session` is the child's session id."""
+        when it may have (the caller opens and closes it); `session` is the child's session id;
+        `complete` tells the channel line after which nothing more is awaited (see `lingered`)."""
         self.session = session
         self.ended = ended
         self.exit_fd = exit_fd
@@ -53,6 +55,10 @@ class Pump:
         self.output_chunks: list[bytes] = []
         self.output_size = 0
         self.last_line = time.monotonic()
+        self.complete = complete
+        self.completed_at: float | None = None
+        self.lingered = False
+        """Set when the child was still running LINGER_SECONDS after its results were complete."""
 
     def run(self, deadline: float, idle_limit: float | None) -> Problem | None:
         selector = selectors.DefaultSelector()
@@ -72,7 +78,12 @@ class Pump:
                         return Problem.TIMEOUT
                 if idle_limit is not None and now >= self.last_line + idle_limit:
                     return Problem.IDLE_TIMEOUT
+                if self.completed_at is not None and now >= self.completed_at + LINGER_SECONDS:
+                    self.lingered = True
+                    return None
                 wait = deadline - now
+                if self.completed_at is not None:
+                    wait = min(wait, self.completed_at + LINGER_SECONDS - now)
                 if idle_limit is not None:
                     wait = min(wait, self.last_line + idle_limit - now)
                 if self.exit_fd is None:
@@ -127,6 +138,8 @@ class Pump:
             self.last_line = time.monotonic()
             if self.on_line is not None:
                 self.on_line(line)
+            if self.complete is not None and self.completed_at is None and self.complete(line):
+                self.completed_at = self.last_line
         return True
 
     def channel(self) -> bytes:

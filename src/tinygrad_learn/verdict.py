@@ -67,6 +67,21 @@ def authentic_records(raw: bytes, token: str) -> list[Record]:
     return records
 
 
+def is_finish(line: bytes, token: str) -> bool:
+    """Whether a channel line is the run's own last record: after it, nothing more is awaited."""
+    return any(record.get("kind") == "finish" for record in authentic_records(line, token))
+
+
+def exit_status(records: list[Record], exit_code: int, lingered: bool) -> int:
+    """The child's exit code; for one stopped because it lingered after its complete results, the
+    status pytest reported in them (the stop was ours and says nothing about the learner's code)."""
+    if lingered:
+        for record in records:
+            if record.get("kind") == "finish" and isinstance(record.get("exitstatus"), int):
+                return int(record["exitstatus"])
+    return exit_code
+
+
 def verdict(
     expected: tuple[str, ...],
     records: list[Record],
