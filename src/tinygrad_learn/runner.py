@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import secrets
 import subprocess
 from collections.abc import Callable, Iterator
@@ -45,7 +46,30 @@ __all__ = [
 ]
 
 # Built-in plugins a grading run has no use for; leaving them out also makes start-up faster.
-UNUSED_PLUGINS = ("cacheprovider", "doctest", "junitxml", "pastebin", "legacypath", "stepwise", "nose")
+# pytest's own plugins a grading run has no use for: each one blocked is a module the child never
+# imports (pdb for `debugging`, logging for `logging`), some 20 ms of every run. The suites use no
+# fixture of theirs; `assertion` stays, so the learner's own tests (week2) keep their messages.
+UNUSED_PLUGINS = (
+    "cacheprovider",
+    "doctest",
+    "junitxml",
+    "pastebin",
+    "legacypath",
+    "stepwise",
+    "nose",
+    "unittest",
+    "tmpdir",
+    "monkeypatch",
+    "recwarn",
+    "setuponly",
+    "setupplan",
+    "unraisableexception",
+    "threadexception",
+    "warnings",
+    "logging",
+    "subtests",
+    "debugging",
+)
 
 
 def expected_tests(suite: Path) -> tuple[str, ...]:
@@ -100,6 +124,11 @@ def _pytest_command(suite_name: str) -> Callable[[Scratch], list[str]]:
         ]
 
     return command
+
+
+def available_cores() -> int:
+    """How many runs can compute side by side here: the cores this process may use."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def run_suite(

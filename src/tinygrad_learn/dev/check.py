@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from ..i18n import LANGUAGES
 from ..korean_lint import lint
 from ..manifest import Checkpoint, Course, load_course
 from ..paths import MANIFEST_NAME
-from ..runner import RunResult, expected_tests, new_seed, run_suite
+from ..runner import RunResult, available_cores, expected_tests, new_seed, run_suite
 from ..stubs import LOCK_NAME, lock_text
 from . import PLACEHOLDER
 
@@ -121,6 +122,9 @@ def check_course(root: Path, *, seed: int | None = None, measure: Measure | None
     clock = "cpu"
     if measure is None:
         measure, clock = default_measure()
+    # CPU time is the same whatever runs beside a run, so the suites grade side by side; a wall
+    # clock (where there is no CPU accounting) needs them one at a time.
+    workers = available_cores() if clock == "cpu" else 1
     try:
         course = load_course(root)
     except TinygradLearnError as error:
@@ -128,7 +132,7 @@ def check_course(root: Path, *, seed: int | None = None, measure: Measure | None
         finding = Finding(Problem.MANIFEST, None, MANIFEST_NAME, {"key": error.key, **params})
         return CourseReport(root, (finding,), (), clock, 0, chosen_seed)
     findings = [*_text_findings(course), *_korean_findings(course), *_file_findings(course), *_suite_findings(course)]
-    run_findings, timings = _run_findings(course, chosen_seed, measure)
+    run_findings, timings = _run_findings(course, chosen_seed, measure, workers)
     findings.extend(run_findings)
     return CourseReport(root, tuple(findings), tuple(timings), clock, len(course.checkpoints), chosen_seed)
 
@@ -214,7 +218,7 @@ def _suite_findings(course: Course) -> list[Finding]:
     return found
 
 
-def _run_findings(course: Course, seed: int, measure: Measure) -> tuple[list[Finding], list[Timing]]:
+def _run_findings(course: Course, seed: int, measure: Measure, workers: int) -> tuple[list[Finding], list[Timing]]:
     found: list[Finding] = []
     timings: list[Timing] = []
     with tempfile.TemporaryDirectory(prefix="tinygrad-learn-dev-") as scratch:
@@ -225,11 +229,9 @@ def _run_findings(course: Course, seed: int, measure: Measure) -> tuple[list[Fin
                 shutil.copytree(source, copy, ignore=ignore)
             else:
                 copy.mkdir()
-        for checkpoint in course.checkpoints:
-            if not checkpoint.suite_path.is_file():
-                continue
 
-            def grade(exercises: Path, checkpoint: Checkpoint = checkpoint) -> RunResult:
+        def check(checkpoint: Checkpoint) -> tuple[list[Finding], Timing | None]:
+            def grade(exercises: Path) -> RunResult:
                 return run_suite(
                     checkpoint.suite_path,
                     exercises,
@@ -239,20 +241,28 @@ def _run_findings(course: Course, seed: int, measure: Measure) -> tuple[list[Fin
                     policy=course.allowed_imports,
                 )
 
+            findings = []
             if grade(stubs).passed:
-                found.append(Finding(Problem.STUB_PASSES, checkpoint.id, checkpoint.suite, {}))
+                findings.append(Finding(Problem.STUB_PASSES, checkpoint.id, checkpoint.suite, {}))
             result, seconds = measure(lambda: grade(solutions))
             if not result.passed:
-                found.append(Finding(Problem.SOLUTION_FAILS, checkpoint.id, checkpoint.suite, _why(result)))
-                continue
-            timings.append(Timing(checkpoint.id, seconds, checkpoint.time_limit))
+                findings.append(Finding(Problem.SOLUTION_FAILS, checkpoint.id, checkpoint.suite, _why(result)))
+                return findings, None
             if checkpoint.time_limit < HEADROOM * seconds:
                 params = {
                     "limit": f"{checkpoint.time_limit:g}",
                     "seconds": f"{seconds:.2f}",
                     "needed": f"{HEADROOM * seconds:.1f}",
                 }
-                found.append(Finding(Problem.TIME_HEADROOM, checkpoint.id, MANIFEST_NAME, params))
+                findings.append(Finding(Problem.TIME_HEADROOM, checkpoint.id, MANIFEST_NAME, params))
+            return findings, Timing(checkpoint.id, seconds, checkpoint.time_limit)
+
+        graded = [checkpoint for checkpoint in course.checkpoints if checkpoint.suite_path.is_file()]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dev-check") as pool:
+            for findings, timing in pool.map(check, graded):  # in the course's order, whoever ends first
+                found.extend(findings)
+                if timing is not None:
+                    timings.append(timing)
     return found, timings
 
 

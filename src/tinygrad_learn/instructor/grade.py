@@ -10,7 +10,6 @@ student can never stop the others.
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -24,7 +23,7 @@ from ..errors import TinygradLearnError
 from ..manifest import Checkpoint, Course
 from ..paths import Workspace
 from ..progress import Entry, ProgressStore, Snapshot
-from ..runner import RunResult, new_seed
+from ..runner import RunResult, available_cores, new_seed
 from ..state import medal_track
 from .bundle import course_version, is_bundle, open_bundle
 
@@ -85,10 +84,6 @@ class ClassGrade:
     duration: float
 
 
-def default_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-
-
 def find_submissions(paths: Sequence[Path]) -> tuple[Path, ...]:
     """Each path is a bundle, a workspace, or a folder of them; TinygradLearnError when one is none."""
     found: list[Path] = []
@@ -135,7 +130,7 @@ def grade_class(
     submissions = find_submissions(paths)
     chosen = tuple(checkpoints) if checkpoints else course.checkpoints
     run_seed = new_seed() if seed is None else seed
-    pool_size = max(1, workers or default_workers())
+    pool_size = max(1, workers or available_cores())
     version = course_version(course)
     started = time.perf_counter()
 
