@@ -115,29 +115,46 @@ def test_a_dead_warm_process_falls_back_to_a_cold_run(fixture_course: Course, so
 WARM_CASES = [case for case in CASES if case.split("_")[0] in {"process", "exit", "tamper", "output"}]
 
 
+class SharedGrader:
+    """One warm process serving case after case, as `watch` serves save after save: hostile runs
+    must leave it able to serve the next, and one that kills it is replaced."""
+
+    def __init__(self) -> None:
+        self.grader: WarmGrader | None = None
+
+    def get(self, exercises: Path, solutions: Path) -> WarmGrader:
+        if self.grader is None or not self.grader.alive:
+            self.grader = sandbox.start_warm(exercises, solutions)
+            assert self.grader is not None
+        return self.grader
+
+
+@pytest.fixture(scope="module")
+def shared_grader() -> Iterator[SharedGrader]:
+    shared = SharedGrader()
+    yield shared
+    if shared.grader is not None:
+        shared.grader.close()
+
+
 @pytest.mark.parametrize("case", WARM_CASES)
 def test_the_exploit_corpus_fails_the_same_through_the_warm_grader(
     case: str,
+    shared_grader: SharedGrader,
     exploit_workspace: Callable[[str], Workspace],  # noqa: F811
     exploit_course: Path,  # noqa: F811
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     cli: CliRunner,
 ) -> None:
-    graders: list[WarmGrader] = []
+    used: list[tuple[WarmGrader, int]] = []
     cold_check = checking.check
 
     def warm_check(course: Course, workspace: Workspace, checkpoint: Any, seed: int | None = None, **_: Any) -> Any:
-        if not graders:
-            grader = sandbox.start_warm(workspace.exercises, course.solutions)
-            assert grader is not None
-            graders.append(grader)
-        return cold_check(course, workspace, checkpoint, seed, warm=graders[0])
+        grader = shared_grader.get(workspace.exercises, course.solutions)
+        used.append((grader, grader.forked))
+        return cold_check(course, workspace, checkpoint, seed, warm=grader)
 
     monkeypatch.setattr(checking, "check", warm_check)
-    try:
-        exploit_is_a_plain_failure(case, "landlock", exploit_workspace, exploit_course, tmp_path, monkeypatch, cli)
-    finally:
-        for grader in graders:
-            grader.close()
-    assert [grader.forked for grader in graders] == [1]
+    exploit_is_a_plain_failure(case, "landlock", exploit_workspace, exploit_course, tmp_path, monkeypatch, cli)
+    assert [grader.forked - before for grader, before in used] == [1]  # forked, not started cold
