@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
+import click.testing
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from tinygrad_learn.cli import app
@@ -84,5 +88,12 @@ def says(output: str, *phrases: str) -> bool:
     return all("".join(phrase.split()) in unfolded for phrase in phrases)
 
 
+@functools.cache
+def _command() -> click.Command:
+    """The click command typer builds from the app: built once per test process, as once per
+    `tinygrad-learn` process (building it costs more than most commands do)."""
+    return typer.main.get_command(app)
+
+
 def run_cli(runner: CliRunner, *args: str, **kwargs: object):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, list(args), **kwargs)
+    return click.testing.CliRunner.invoke(runner, _command(), list(args), **kwargs)
