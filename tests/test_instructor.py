@@ -230,17 +230,22 @@ def test_the_table_names_failures_and_flags(course: Path, tmp_path: Path, cli: C
 # -- formats: one run, every published shape ----------------------------------------------------
 
 
-@pytest.fixture
-def graded_class(course: Path, tmp_path: Path, cli: CliRunner) -> Path:
-    """One run of a small class, every format written from it."""
-    room = tmp_path / "room"
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One run of a small class, every format written from it (once for all the format tests)."""
+    folder = tmp_path_factory.mktemp("graded-class")
+    room = folder / "room"
     make_workspace(room / "solved", SOLVED)
     make_workspace(room / "forger", STUB, claims("alpha"))
     make_workspace(room / "half", HALF)
     (room / "corrupt.zip").write_bytes(b"garbage")
-    out = tmp_path / "out"
+    out = folder / "out"
     reports = [f"{fmt}:{out / fmt}" for fmt in ("csv", "json", "junit", "exercism", "gradescope", "classroom50")]
-    result = run_cli(cli, "grade", str(room), "--seed", "3", *(a for r in reports for a in ("--report", r)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TINYGRAD_LEARN_COURSE", str(fast_course(folder)))
+        patch.chdir(folder)
+        arguments = ("grade", str(room), "--seed", "3", *(a for r in reports for a in ("--report", r)))
+        result = run_cli(CliRunner(), *arguments)
     assert result.exit_code == 0, result.output
     return out
 
