@@ -250,6 +250,7 @@ def graded_class(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.xdist_group("graded_class")
 def test_csv_is_one_row_per_student_and_a_column_per_checkpoint(graded_class: Path) -> None:
     rows = list(csv.DictReader(io.StringIO((graded_class / "csv").read_text())))
     assert [row["student"] for row in rows] == ["corrupt", "forger", "half", "solved"]
@@ -257,12 +258,14 @@ def test_csv_is_one_row_per_student_and_a_column_per_checkpoint(graded_class: Pa
     assert rows[-1]["medal"] == "silver" and "alpha" in rows[1]["flags"]
 
 
+@pytest.mark.xdist_group("graded_class")
 def test_json_is_the_documented_contract(graded_class: Path) -> None:
     document = json.loads((graded_class / "json").read_text())
     assert document["format"] == "tinygrad-learn-grade" and document["format_version"] == 1
     assert document["seed"] == 3 and document["checkpoints"] == ["alpha", "beta"]
 
 
+@pytest.mark.xdist_group("graded_class")
 def test_junit_follows_the_junit_xml_elements(graded_class: Path) -> None:
     root = check_junit((graded_class / "junit").read_text())
     names = [suite.get("name") for suite in root]
@@ -271,6 +274,7 @@ def test_junit_follows_the_junit_xml_elements(graded_class: Path) -> None:
     assert half_beta is not None and half_beta.get("failures") == "1"
 
 
+@pytest.mark.xdist_group("graded_class")
 def test_exercism_results_follow_version_3(graded_class: Path) -> None:
     order = ["alpha: test_double", "alpha: test_double_zero", "beta: test_square"]
     for name in ("solved", "forger", "half"):
@@ -282,6 +286,7 @@ def test_exercism_results_follow_version_3(graded_class: Path) -> None:
     assert corrupt["status"] == "error"
 
 
+@pytest.mark.xdist_group("graded_class")
 def test_gradescope_results_follow_the_autograder_specification(graded_class: Path) -> None:
     for name in ("solved", "forger", "half", "corrupt"):
         check_gradescope(json.loads((graded_class / "gradescope" / f"{name}.json").read_text()))
@@ -290,6 +295,7 @@ def test_gradescope_results_follow_the_autograder_specification(graded_class: Pa
     assert json.loads((graded_class / "gradescope" / "solved.json").read_text())["score"] == 2
 
 
+@pytest.mark.xdist_group("graded_class")
 def test_classroom50_results_follow_result_v1(graded_class: Path) -> None:
     for name in ("solved", "forger", "half", "corrupt"):
         check_classroom50(json.loads((graded_class / "classroom50" / f"{name}.json").read_text()))
