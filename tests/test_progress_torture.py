@@ -89,10 +89,12 @@ def test_many_concurrent_writers_lose_no_update(workspace: Workspace) -> None:
     assert not list(workspace.state_dir.glob(".progress-*.tmp"))
 
 
-def endless_writer(workspace: Workspace) -> Callable[[], None]:
-    """Keeps two entries in step: a file where they differ was half-written."""
+def endless_writer(workspace: Workspace, started: int | None = None) -> Callable[[], None]:
+    """Keeps two entries in step: a file where they differ was half-written. Writes a byte to the
+    descriptor `started` once its first update is on disk."""
 
     def work() -> None:
+        nonlocal started
         store = ProgressStore(workspace)
         while True:
 
@@ -103,6 +105,10 @@ def endless_writer(workspace: Workspace) -> Callable[[], None]:
                 return entries
 
             store.update(change)
+            if started is not None:
+                os.write(started, b"!")
+                os.close(started)
+                started = None
 
     return work
 
@@ -119,7 +125,12 @@ def test_a_writer_killed_at_random_moments_leaves_a_readable_consistent_file(wor
     chance = random.Random(20240611)
     reached = 0
     for _ in range(RANDOM_KILLS):
-        pid = in_child(endless_writer(workspace))
+        started_read, started_write = os.pipe()
+        pid = in_child(endless_writer(workspace, started_write))
+        os.close(started_write)
+        # Killed a random moment after its first write, however long a busy machine took to get there.
+        assert os.read(started_read, 1) == b"!"
+        os.close(started_read)
         time.sleep(chance.uniform(0, 0.02))
         os.kill(pid, signal.SIGKILL)
         assert wait_for(pid) == -signal.SIGKILL
