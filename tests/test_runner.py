@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from tinygrad_learn.checking import run_checkpoint
 from tinygrad_learn.grading.allowlist import DEFAULT_MODULES, ImportPolicy
 from tinygrad_learn.manifest import Course
@@ -195,3 +197,47 @@ def test_garbage_never_collected_still_hits_the_memory_cap(
 ) -> None:
     result = churn_with(tmp_path, fixture_course, workspace, collector=False)
     assert not result.passed and result.problem == "memory", (result.problem, result.tests)
+
+
+def test_ctrl_c_during_check_all_stops_every_run_under_way(
+    fixture_course: Course, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check --all` grades side by side in threads, and Ctrl+C reaches only the main one: the
+    runs under way in the others must stop too, not compute on to their time limits."""
+    import os
+    import signal
+    import threading
+
+    from tinygrad_learn import checking
+
+    write_mathy(workspace, "def double(x):\n    while True:\n        pass\n")
+    course = replace(fixture_course, checkpoints=tuple(replace(c, time_limit=60) for c in fixture_course.checkpoints))
+    graded = [c for c in course.checkpoints if c.suite_path.is_file()]
+    assert len(graded) >= 2
+    ended: list[str] = []
+    started = threading.Semaphore(0)
+    real_graded = checking._graded
+
+    def watched(*args: object, **kwargs: object) -> object:
+        started.release()
+        try:
+            result = real_graded(*args, **kwargs)  # type: ignore[arg-type]
+        except KeyboardInterrupt:
+            ended.append("stopped")
+            raise
+        ended.append("ran to its end")
+        return result
+
+    monkeypatch.setattr(checking, "_graded", watched)
+    # Ctrl+C once two runs are under way: a real SIGINT, which any thread of the process may receive.
+    def press_ctrl_c() -> None:
+        started.acquire()
+        started.acquire()
+        os.kill(os.getpid(), signal.SIGINT)
+
+    interrupt = threading.Thread(target=press_ctrl_c)
+    interrupt.start()
+    with pytest.raises(KeyboardInterrupt):
+        checking.check_many(course, workspace, graded, seed=1)
+    interrupt.join()
+    assert ended and set(ended) == {"stopped"}, ended

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import enum
+import itertools
+import threading
 from collections.abc import Callable
+from concurrent import futures
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -11,7 +15,7 @@ from .errors import TinygradLearnError
 from .manifest import Checkpoint, Course, Medal
 from .paths import Workspace
 from .progress import FAILED, PASSED, Entry, ProgressStore, files_hash, now
-from .runner import RunResult, new_seed, run_suite
+from .runner import RunResult, available_cores, new_seed, run_suite
 from .sandbox_warm import WarmGrader
 from .sourcemap import with_backward_at
 from .state import earned_medals
@@ -46,6 +50,7 @@ def run_checkpoint(
     checkpoint: Checkpoint,
     seed: int | None = None,
     warm: WarmGrader | None = None,
+    cancel: threading.Event | None = None,
 ) -> RunResult:
     return run_suite(
         checkpoint.suite_path,
@@ -55,6 +60,7 @@ def run_checkpoint(
         time_limit=checkpoint.time_limit,
         warm=warm,
         policy=course.allowed_imports,
+        cancel=cancel,
     )
 
 
@@ -106,15 +112,34 @@ def check(
 ) -> CheckReport:
     """Grade `checkpoint` and store the result; with `warm`, the run is forked from that warm
     grading process (see `sandbox.start_warm`)."""
+    return _stored(course, workspace, checkpoint, *_graded(course, workspace, checkpoint, seed, warm))
+
+
+def _graded(
+    course: Course,
+    workspace: Workspace,
+    checkpoint: Checkpoint,
+    seed: int | None,
+    warm: WarmGrader | None = None,
+    cancel: threading.Event | None = None,
+) -> tuple[str, RunResult]:
     # Hash before running, so an edit made during the run never gets credited as passing.
     graded_hash = files_hash(workspace.exercises, checkpoint.files)
-    result = run_checkpoint(course, workspace, checkpoint, seed, warm)
-    result = locate_backward(result, checkpoint, workspace.exercises)
+    result = run_checkpoint(course, workspace, checkpoint, seed, warm, cancel)
+    return graded_hash, locate_backward(result, checkpoint, workspace.exercises)
+
+
+def _stored(
+    course: Course, workspace: Workspace, checkpoint: Checkpoint, graded_hash: str, result: RunResult
+) -> CheckReport:
     try:
         return record(course, workspace, checkpoint, result, graded_hash)
     except TinygradLearnError as error:
         outcome = Outcome.NEWLY_PASSED if result.passed else Outcome.FAILED
         return CheckReport(checkpoint, result, outcome, (), (), None, save_error=error)
+
+
+CTRL_C_POLL_SECONDS = 0.2
 
 
 def check_many(
@@ -124,13 +149,32 @@ def check_many(
     seed: int | None = None,
     on_start: Callable[[Checkpoint, int, int], None] | None = None,
 ) -> list[CheckReport]:
-    """Check each in turn; `on_start(checkpoint, number, total)` is called before each run."""
-    reports = []
-    for number, checkpoint in enumerate(targets, start=1):
+    """Grade each, side by side on the machine's cores (time limits count CPU time, so runs
+    beside each other never change a verdict), then store the results in the order of `targets`,
+    as checking them one by one would. `on_start(checkpoint, number, total)` is called as each
+    run starts, from the thread running it."""
+    started = itertools.count(1)
+    cancel = threading.Event()
+
+    def grade(checkpoint: Checkpoint) -> tuple[str, RunResult]:
+        if cancel.is_set():
+            raise KeyboardInterrupt
         if on_start is not None:
-            on_start(checkpoint, number, len(targets))
-        reports.append(check(course, workspace, checkpoint, seed))
-    return reports
+            on_start(checkpoint, next(started), len(targets))
+        return _graded(course, workspace, checkpoint, seed, cancel=cancel)
+
+    workers = max(1, min(len(targets), available_cores()))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool:
+        try:
+            runs = [pool.submit(grade, checkpoint) for checkpoint in targets]
+            # Short waits: a thread blocked for good would see Ctrl+C only once every run ended.
+            while futures.wait(runs, timeout=CTRL_C_POLL_SECONDS).not_done:
+                pass
+        except KeyboardInterrupt:  # it reaches this thread only: the others stop their runs too
+            cancel.set()
+            raise
+        graded = [run.result() for run in runs]
+    return [_stored(course, workspace, checkpoint, *run) for checkpoint, run in zip(targets, graded, strict=True)]
 
 
 def locate_backward(result: RunResult, checkpoint: Checkpoint, exercises: Path) -> RunResult:

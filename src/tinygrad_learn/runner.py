@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -141,6 +142,7 @@ def run_suite(
     memory_limit: int | None = None,
     warm: WarmGrader | None = None,
     policy: ImportPolicy = ImportPolicy.of(),
+    cancel: threading.Event | None = None,
 ) -> RunResult:
     """Grade `exercises` with `suite` in the sandbox, within `time_limit` seconds of CPU time (and
     a wall-clock guard several times larger, for code that sleeps or blocks).
@@ -167,6 +169,7 @@ def run_suite(
             extra_files={suite.name: source},
             env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", SEED_ENV: str(seed)},
             complete=partial(is_finish, token=token),
+            cancel=cancel,
             warm=warm,
             policy=policy,
         )

@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -134,13 +135,15 @@ def run_sandboxed(
     idle_limit: float | None = None,
     on_line: Callable[[bytes], None] | None = None,
     complete: Callable[[bytes], bool] | None = None,
+    cancel: threading.Event | None = None,
     warm: WarmGrader | None = None,
     policy: ImportPolicy = ImportPolicy.of(),
 ) -> SandboxRun:
     """Run `python <command(scratch)>` on scratch copies of `exercises` and `solutions`.
 
     `stdin` is written to the child and closed; `on_line` receives each complete channel line as
-    it arrives; once `complete(line)` is true for one, the child has LINGER_SECONDS to exit. The
+    it arrives; once `complete(line)` is true for one, the child has LINGER_SECONDS to exit; setting
+    `cancel` (from another thread) stops the run as Ctrl+C does, raising KeyboardInterrupt. The
     run is stopped after `time_limit` seconds of wall time, or once it has used `cpu_limit`
     seconds of CPU time, counting every process it started. Raises TinygradLearnError
     when a learner file is refused, OSError when the scratch folder or the process cannot be made.
@@ -192,7 +195,9 @@ def run_sandboxed(
             ended = partial(has_ended, process)
             if isinstance(process, ForkedChild):
                 ended = partial(_forked_run_ended, process)
-            pump = Pump(read_fd, process.stdout.fileno(), process.pid, ended, exit_fd, on_line, cpu_limit, complete)
+            pump = Pump(
+                read_fd, process.stdout.fileno(), process.pid, ended, exit_fd, on_line, cpu_limit, complete, cancel
+            )
             stopped = pump.run(started + time_limit, idle_limit)
         except BaseException:
             # Ctrl+C stops the learner's run too, instead of leaving it to its time limit.

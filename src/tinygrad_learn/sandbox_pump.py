@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import threading
 import time
 from collections.abc import Callable
 
@@ -32,10 +33,12 @@ class Pump:
         on_line: Callable[[bytes], None] | None,
         cpu_limit: float | None,
         complete: Callable[[bytes], bool] | None = None,
+        cancel: threading.Event | None = None,
     ):
         """`ended` says whether the child has ended; `exit_fd`, when there is one, becomes readable
         when it may have (the caller opens and closes it); `session` is the child's session id;
-        `complete` tells the channel line after which nothing more is awaited (see `lingered`)."""
+        `complete` tells the channel line after which nothing more is awaited (see `lingered`);
+        once `cancel` is set, the run stops as it would on Ctrl+C."""
         self.session = session
         self.ended = ended
         self.exit_fd = exit_fd
@@ -56,6 +59,7 @@ class Pump:
         self.output_size = 0
         self.last_line = time.monotonic()
         self.complete = complete
+        self.cancel = cancel
         self.completed_at: float | None = None
         self.lingered = False
         """Set when the child was still running LINGER_SECONDS after its results were complete."""
@@ -68,6 +72,8 @@ class Pump:
             selector.register(self.exit_fd, selectors.EVENT_READ)
         try:
             while not self.ended():
+                if self.cancel is not None and self.cancel.is_set():
+                    raise KeyboardInterrupt
                 now = time.monotonic()
                 if now >= deadline:
                     return Problem.TIMEOUT
@@ -90,6 +96,8 @@ class Pump:
                     wait = min(wait, 0.05)  # no exit notification here: look again soon
                 if self.cpu_limit is not None:
                     wait = min(wait, max(self.next_cpu_look - now, 0.0))
+                if self.cancel is not None:
+                    wait = min(wait, CPU_POLL_SECONDS)
                 for key, _ in selector.select(max(wait, 0.0)):
                     if key.fd != self.exit_fd and not self._read(key.fd):
                         selector.unregister(key.fd)
