@@ -139,7 +139,9 @@ def test_conv2d_gradients(seed):
             )
             checks = [(tx, "x"), (tw, "w")]
         for (tensor, name), grad in zip(checks, numeric, strict=True):
-            expect_grad(tensor, grad, name, expr=expr, given=given, ops=("conv2d",), strict=False)
+            expect_grad(
+                tensor, grad, name, expr=expr, given=given, ops=("conv2d",), strict=False, expected_from="numerical"
+            )
 
 
 def test_conv2d_has_no_loop_over_pixels(seed):
@@ -204,7 +206,14 @@ def test_max_pool2d(seed):
                 lambda v, k=kernel, s=step, u=upstream: float(np.sum(pool_direct(v, k, s) * u)), [x]
             )
             expect_grad(
-                tx, numeric, "x", expr=expr + "; out.backward(g)", given=given, ops=("max_pool2d",), strict=False
+                tx,
+                numeric,
+                "x",
+                expr=expr + "; out.backward(g)",
+                given=given,
+                ops=("max_pool2d",),
+                strict=False,
+                expected_from="numerical",
             )
 
 
@@ -276,7 +285,14 @@ def test_layers_chain_into_a_network(seed):
     numeric = numeric_grads(lambda *ps: float(forward_np(*ps)), [w1, b1, w2, b2, w3])
     for tensor_param, grad, name in zip(params, numeric, ("w1", "b1", "w2", "b2", "w3"), strict=True):
         expect_grad(
-            tensor_param, grad, name, expr=expr, given=given, ops=("conv2d", "max_pool2d", "flatten"), strict=False
+            tensor_param,
+            grad,
+            name,
+            expr=expr,
+            given=given,
+            ops=("conv2d", "max_pool2d", "flatten"),
+            strict=False,
+            expected_from="numerical",
         )
 
 
