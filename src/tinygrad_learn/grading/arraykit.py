@@ -194,7 +194,11 @@ class TrainingStep:
 
 
 def _snapshot(values: Any) -> np.ndarray:
-    return np.array(getattr(values, "data", values), dtype=np.float64, copy=True)
+    """A float64 copy of a Tensor's or an array's numbers (an empty array for anything else)."""
+    try:
+        return np.array(getattr(values, "data", values), dtype=np.float64, copy=True)
+    except (TypeError, ValueError):
+        return np.zeros(0)
 
 
 def model_parameters(model: Any) -> list[Any]:
@@ -202,12 +206,13 @@ def model_parameters(model: Any) -> list[Any]:
 
 
 class TrainingWatch:
-    """While active, the learner's `Tensor.backward` and the model class's `entry` method (its
-    `__call__`, or `loss`) are wrapped: a backward() of a one-number Tensor after a call of `entry`
-    is recorded as a step of that call's model. Both are put back on exit."""
+    """While active, the learner's `Tensor.backward` and the model class's `entries` (those of its
+    methods that compute the loss's input: `__call__` and `forward`, or `loss`) are wrapped: a
+    backward() of a one-number Tensor after a call of an entry is recorded as a step of that call's
+    model. All are put back on exit."""
 
-    def __init__(self, tensor: type, model_class: type, entry: str) -> None:
-        self.tensor, self.model_class, self.entry = tensor, model_class, entry
+    def __init__(self, tensor: type, model_class: type, *entries: str) -> None:
+        self.tensor, self.model_class, self.entries = tensor, model_class, entries
         self.steps: list[TrainingStep] = []
         self.pending: TrainingStep | None = None
         self.saved: list[tuple[type, str, Any]] = []
@@ -248,7 +253,9 @@ class TrainingWatch:
 
             return watched
 
-        self._wrap(self.model_class, self.entry, entry)
+        for name in self.entries:
+            if callable(getattr(self.model_class, name, None)):
+                self._wrap(self.model_class, name, entry)
         self._wrap(self.tensor, "backward", backward)
         return self
 
@@ -299,13 +306,13 @@ def _adam_directions(grads: list[np.ndarray], beta1: float, beta2: float) -> lis
 
 
 def parameter_label(params: Sequence[np.ndarray], flat_index: int) -> str:
-    """`parameters()[i][j, k]` for an index into the parameters laid end to end."""
+    """`model.parameters()[i][j, k]` for an index into the parameters laid end to end."""
     for i, p in enumerate(params):
         if flat_index < p.size:
             index = np.unravel_index(flat_index, p.shape) if p.shape else ()
-            return entry_label(f"parameters()[{i}]", tuple(int(j) for j in index), bare_if_0d=False)
+            return entry_label(f"model.parameters()[{i}]", tuple(int(j) for j in index), bare_if_0d=False)
         flat_index -= p.size
-    return "parameters()"
+    return "model.parameters()"
 
 
 def expect_updates_follow_a_rule(trainer: str, steps: Sequence[TrainingStep], final: Sequence[np.ndarray]) -> None:

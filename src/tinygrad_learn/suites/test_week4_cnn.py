@@ -406,7 +406,7 @@ def test_a_small_cnn_learns_the_shapes(seed):
     Tensor = tensor_class()
     train_images, train_labels = make_shapes(TRAIN_IMAGES, seed)
     test_images, test_labels = make_shapes(400, seed + 1)
-    with TrainingWatch(Tensor, SmallCNN, "__call__") as watch:
+    with TrainingWatch(Tensor, SmallCNN, "__call__", "forward") as watch:
         model = train_cnn(train_images.copy(), train_labels.copy(), seed=seed)
     accuracy = accuracy_of(model, test_images, test_labels)
     if accuracy < ACCURACY:
