@@ -269,10 +269,11 @@ class TrainingWatch:
 
 
 def not_trained(trainer: str, message: Msg, **params: Any) -> None:
-    """Fail saying what was found that shows the model's weights did not come from its training."""
+    """Fail saying what was found that shows the model's weights did not come from its training
+    (in the words week3's replay of train_xor uses)."""
     fail_with(
         Msg(
-            en="the model of " + trainer + " did not come from its training: " + message.en,
+            en=trainer + "'s model did not come from its training: " + message.en,
             ko=trainer + "의 모델이 학습에서 나온 것이 아닙니다. " + message.ko,
         ),
         **params,
