@@ -11,21 +11,23 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tinygrad_learn.grading.arraykit import (
-    ParametersSetTo,
-    TrainingWatch,
     distinct_values,
     expect_array,
     expect_grad,
+    numeric_grads,
+    tensor_class,
+)
+from tinygrad_learn.grading.testkit import Msg, expect_type, fail, fail_with, learner, need, reference
+from tinygrad_learn.grading.trainkit import (
+    ParametersSetTo,
+    TrainingWatch,
     expect_step_grads,
     expect_step_loss,
     expect_updates_follow_a_rule,
     model_parameters,
     not_trained,
-    numeric_grads,
     sampled_steps,
-    tensor_class,
 )
-from tinygrad_learn.grading.testkit import Msg, expect_type, fail, fail_with, learner, need, reference
 
 ACCURACY = 0.9
 # With 600 images the reference fell to 88.5% on an unlucky seed; with 1000 its worst of 60 seeds

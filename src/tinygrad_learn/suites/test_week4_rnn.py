@@ -8,20 +8,22 @@ import numpy as np
 
 from tinygrad_learn.grading.arraykit import (
     ARRAY_GRAD_TOL,
-    ParametersSetTo,
-    TrainingWatch,
     expect_array,
     expect_grad,
+    numeric_grads,
+    tensor_class,
+)
+from tinygrad_learn.grading.testkit import Msg, expect_type, fail, fail_with, learner, need, need_attr
+from tinygrad_learn.grading.trainkit import (
+    ParametersSetTo,
+    TrainingWatch,
     expect_step_grads,
     expect_step_loss,
     expect_updates_follow_a_rule,
     model_parameters,
     not_trained,
-    numeric_grads,
     sampled_steps,
-    tensor_class,
 )
-from tinygrad_learn.grading.testkit import Msg, expect_type, fail, fail_with, learner, need, need_attr
 
 MSE_LIMIT = 0.005
 WARM_UP = 10
