@@ -94,7 +94,8 @@ def load_checkpoints() -> list[Checkpoint]:
             id=entry["id"],
             files=list(entry.get("files") or []),
             tasks=[str(task) for task in entry.get("tasks") or []],
-            suite=entry["suite"],
+            # The manifest's convention: test_<id, - as _>.py unless the checkpoint names its suite.
+            suite=entry.get("suite") or f"test_{entry['id'].replace('-', '_')}.py",
             time_limit=float(entry.get("time_limit") or 30),
         )
         for entry in data["checkpoints"]

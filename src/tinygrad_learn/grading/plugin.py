@@ -8,7 +8,7 @@ provides the fixtures.
 
 It also guards the checks: after collection, before any learner code runs, it takes an identity
 snapshot of what the checks call (builtins, math, random, numpy, pytest's runner, testkit,
-suitekit, arraykit, this plugin, the suite); a test during which learner code replaced any of it fails, and
+suitekit, arraykit, trainkit, this plugin, the suite); a test during which learner code replaced any of it fails, and
 the originals are put back; `deepguard.py` adds pytest's hook callers, closure cells, the suite's
 data and the channel. The hooks hold what they use in default arguments, so rebinding this
 module's attributes changes nothing. Before the suite loads any learner code the process confines
@@ -113,6 +113,7 @@ WATCHED_MODULES = (
     "tinygrad_learn.grading.testkit",
     "tinygrad_learn.grading.suitekit",
     "tinygrad_learn.grading.arraykit",
+    "tinygrad_learn.grading.trainkit",
     "tinygrad_learn.grading.protocol",
     __name__,
 )

@@ -188,7 +188,7 @@ def test_mul_two_values(rng):
         if a.grad == x and b.grad == y and x != y:
             fail_with(SWAPPED, expr="c = a * b; c.backward()", given=given)
         expect_grads({"a": a.grad, "b": b.grad}, {"a": y, "b": x}, expr="c = a * b; c.backward()", given=given, tol=TOL,
-                     ops=["__mul__"])
+                     ops=["__mul__"], expected_from="formula")
 
 
 @explained
@@ -221,7 +221,7 @@ def test_mul_reuses_nodes(rng):
     expr = "out = (a * b) * a + b; out.backward()"
     run_backward(out, expr, [a, b], "*")
     expect_grads({"a": a.grad, "b": b.grad}, {"a": 2 * x * y, "b": x * x + 1}, expr=expr, given={"a": x, "b": y},
-                 tol=TOL, ops=["__mul__", "__add__"])
+                 tol=TOL, ops=["__mul__", "__add__"], expected_from="formula")
 
 
 @explained
@@ -382,4 +382,5 @@ def test_f1_inside_a_bigger_graph(rng):
         given={"a": xa, "b": xb},
         tol=TOL,
         ops=["f1", "__pow__", "__mul__", "__add__"],
+        expected_from="formula",
     )

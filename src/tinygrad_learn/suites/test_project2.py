@@ -90,7 +90,7 @@ def check_point(Value, f2, x, y):
     if y + 1 != y and vx.grad == y:
         fail_with(X_USED_ONCE, expr=expr, got=vx.grad, y=y, want=y + 1, given=given)
     expect_grads({"x": vx.grad, "y": vy.grad}, {"x": y + 1, "y": x}, expr=expr + "  # df/dx = y + 1, df/dy = x",
-                 given=given, tol=TOL, ops=["f2", "__mul__", "__add__"])
+                 given=given, tol=TOL, ops=["f2", "__mul__", "__add__"], expected_from="formula")
 
 
 @explained
@@ -119,7 +119,7 @@ def test_f2_with_integer_data(rng):
     expect_close(out.data, x * y + x, "out.data", expr=expr, tol=0)
     out.backward()
     expect_grads({"x": vx.grad, "y": vy.grad}, {"x": y + 1, "y": x}, expr=expr, given={"x": x, "y": y}, tol=TOL,
-                 ops=["f2", "__mul__", "__add__"])
+                 ops=["f2", "__mul__", "__add__"], expected_from="formula")
 
 
 @explained
@@ -155,4 +155,5 @@ def test_f2_inside_a_bigger_graph(rng):
         given=given,
         tol=TOL,
         ops=["f2", "__mul__", "__add__"],
+        expected_from="formula",
     )

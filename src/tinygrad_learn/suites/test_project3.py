@@ -256,6 +256,7 @@ def check_point(Value, f3, x, y):
         given=given,
         tol=TOL,
         ops=["tanh", "__mul__", "__add__", "f3"],
+        expected_from="formula",
     )
 
 

@@ -129,7 +129,7 @@ def expect_counts(nodes, counts, expr, given):
     if any(counts[name] for name in nodes) and all(grads[name] == 0 for name in nodes):
         fail_with(GRADS_STILL_ZERO, expr=expr, given=given)
     expect_grads(grads, {name: float(counts[name]) for name in nodes}, expr=expr, given=given, tol=1e-12,
-                 ops=["__add__", "backward"])
+                 ops=["__add__", "backward"], expected_from="formula")
 
 
 class Graph:

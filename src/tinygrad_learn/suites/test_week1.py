@@ -42,7 +42,8 @@ def backward_and_compare(out, leaves, expected, expr, given, Value):
     """Run backward() on `out` and compare each leaf's grad with the expected derivative."""
     expect_type(out, Value, expr.split(";")[-1].strip())
     out.backward()
-    expect_grads({name: leaf.grad for name, leaf in leaves.items()}, expected, expr=expr, given=given, tol=1e-9)
+    expect_grads({name: leaf.grad for name, leaf in leaves.items()}, expected, expr=expr, given=given, tol=1e-9,
+                 expected_from="formula")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -58,7 +59,8 @@ def test_negation(rng):
     expect_close(b.data, -x, "b.data", expr="b = -a", given={"a": x})
     expect_close(a.data, x, "a.data", expr="b = -a  (negating must not change a)", given={"a": x})
     b.backward()
-    expect_grads({"a": a.grad}, {"a": -1.0}, expr="b = -a; b.backward()", given={"a": x}, tol=1e-9)
+    expect_grads({"a": a.grad}, {"a": -1.0}, expr="b = -a; b.backward()", given={"a": x}, tol=1e-9,
+                 expected_from="formula")
 
     a, c = Value(x), Value(y)
     out = -(a * c) + a
@@ -297,7 +299,7 @@ def test_random_graphs_match_the_reference(rng):
             nodes[program.steps[upto - 1][0]].backward()
             expected, _ = reference_run(program, Ref, upto)
             expect_grads({name: leaf.grad for name, leaf in leaves.items()}, expected,
-                         expr=program.expr(upto), given=program.leaves, tol=1e-9)
+                         expr=program.expr(upto), given=program.leaves, tol=1e-9, expected_from="reference")
 
 
 # ---------------------------------------------------------------------------------------------

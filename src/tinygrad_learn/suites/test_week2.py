@@ -50,7 +50,8 @@ def sigmoid(x):
 def backward_and_compare(out, leaves, expected, expr, given, Value):
     expect_type(out, Value, expr.split(";")[0])
     out.backward()
-    expect_grads({name: leaf.grad for name, leaf in leaves.items()}, expected, expr=expr, given=given, tol=1e-9)
+    expect_grads({name: leaf.grad for name, leaf in leaves.items()}, expected, expr=expr, given=given, tol=1e-9,
+                 expected_from="formula")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,7 +235,7 @@ def check_composite(rng, f, text, names, low, high):
     expect_close(out.data, ref_out.data, "f.data", expr=text, given=given)
     out.backward()
     expect_grads({name: v.grad for name, v in zip(names, inputs, strict=True)}, dict(zip(names, numeric, strict=True)),
-                 expr=text + "; f.backward()", given=given, tol=1e-6)
+                 expr=text + "; f.backward()", given=given, tol=1e-6, expected_from="numerical")
 
 
 def test_composite_sigmoid_gate(rng):

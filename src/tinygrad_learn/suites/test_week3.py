@@ -377,6 +377,7 @@ def test_neuron_gradients_with_a_reused_input(rng):
         dict(zip([name for name, _ in named], numeric_grad(f, point), strict=True)),
         expr="out = Neuron(3)([a, c, a]); out.backward()",
         given=dict(zip([name for name, _ in named], point, strict=True)),
+        expected_from="numerical",
     )
 
 
@@ -473,6 +474,7 @@ def test_mlp_gradients_match_numerical_ones(rng):
         expr=f"mlp = MLP(3, {nouts}); loss = sum((mlp(x) - y)**2 for x in [[a, c, a], x1, x2]); "
         "loss.backward()",
         given={"a": point[-2], "c": point[-1], "x1": samples[0], "x2": samples[1], "y": targets},
+        expected_from="numerical",
     )
 
 

@@ -10,8 +10,24 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinygrad_learn.grading.arraykit import distinct_values, expect_array, expect_grad, numeric_grads, tensor_class
+from tinygrad_learn.grading.arraykit import (
+    distinct_values,
+    expect_array,
+    expect_grad,
+    numeric_grads,
+    tensor_class,
+)
 from tinygrad_learn.grading.testkit import Msg, expect_type, fail, fail_with, learner, need, reference
+from tinygrad_learn.grading.trainkit import (
+    ParametersSetTo,
+    TrainingWatch,
+    expect_step_grads,
+    expect_step_loss,
+    expect_updates_follow_a_rule,
+    model_parameters,
+    not_trained,
+    sampled_steps,
+)
 
 ACCURACY = 0.9
 # With 600 images the reference fell to 88.5% on an unlucky seed; with 1000 its worst of 60 seeds
@@ -125,7 +141,9 @@ def test_conv2d_gradients(seed):
             )
             checks = [(tx, "x"), (tw, "w")]
         for (tensor, name), grad in zip(checks, numeric, strict=True):
-            expect_grad(tensor, grad, name, expr=expr, given=given, ops=("conv2d",), strict=False)
+            expect_grad(
+                tensor, grad, name, expr=expr, given=given, ops=("conv2d",), strict=False, expected_from="numerical"
+            )
 
 
 def test_conv2d_has_no_loop_over_pixels(seed):
@@ -190,7 +208,14 @@ def test_max_pool2d(seed):
                 lambda v, k=kernel, s=step, u=upstream: float(np.sum(pool_direct(v, k, s) * u)), [x]
             )
             expect_grad(
-                tx, numeric, "x", expr=expr + "; out.backward(g)", given=given, ops=("max_pool2d",), strict=False
+                tx,
+                numeric,
+                "x",
+                expr=expr + "; out.backward(g)",
+                given=given,
+                ops=("max_pool2d",),
+                strict=False,
+                expected_from="numerical",
             )
 
 
@@ -262,7 +287,14 @@ def test_layers_chain_into_a_network(seed):
     numeric = numeric_grads(lambda *ps: float(forward_np(*ps)), [w1, b1, w2, b2, w3])
     for tensor_param, grad, name in zip(params, numeric, ("w1", "b1", "w2", "b2", "w3"), strict=True):
         expect_grad(
-            tensor_param, grad, name, expr=expr, given=given, ops=("conv2d", "max_pool2d", "flatten"), strict=False
+            tensor_param,
+            grad,
+            name,
+            expr=expr,
+            given=given,
+            ops=("conv2d", "max_pool2d", "flatten"),
+            strict=False,
+            expected_from="numerical",
         )
 
 
@@ -271,24 +303,114 @@ def make_shapes(n, seed):
     return reference("cnn").make_shapes(n, seed)
 
 
-def test_a_small_cnn_learns_the_shapes(seed):
-    train_cnn = need(cnn(), "train_cnn")
+def accuracy_of(model, images, labels):
     Tensor = tensor_class()
-    train_images, train_labels = make_shapes(TRAIN_IMAGES, seed)
-    test_images, test_labels = make_shapes(400, seed + 1)
-    model = train_cnn(train_images.copy(), train_labels.copy(), seed=seed)
-    logits = model(Tensor(test_images))
+    logits = model(Tensor(images))
     expect_type(logits, Tensor, "model(Tensor(images))")
-    if np.shape(logits.data) != (400, 4):
+    if np.shape(logits.data) != (len(images), 4):
         fail(
             "wrong_value",
             what="model(Tensor(images)).data.shape",
-            expected=str((400, 4)),
+            expected=str((len(images), 4)),
             got=str(np.shape(logits.data)),
-            expr="images of shape (400, 1, 8, 8), 4 classes",
+            expr=f"images of shape ({len(images)}, 1, 8, 8), 4 classes",
             given={},
         )
-    accuracy = float(np.mean(np.argmax(logits.data, axis=1) == test_labels))
+    return float(np.mean(np.argmax(logits.data, axis=1) == labels))
+
+
+def cross_entropy_np(logits, labels):
+    """The mean cross-entropy of `logits` for `labels`, and its gradient with respect to the logits."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(len(labels))
+    grad = np.exp(log_probs)
+    grad[rows, labels] -= 1
+    return float(-log_probs[rows, labels].mean()), grad / len(labels)
+
+
+def expect_trained(steps, model, train_images, train_labels, test_images, test_labels, g):
+    """The returned model is where its training left it, and sampled steps were the cross-entropy
+    of that model on train_cnn's own images, with its gradients."""
+    Tensor = tensor_class()
+    steps = [step for step in steps if step.model is model]
+    if not steps:
+        not_trained(
+            "train_cnn",
+            Msg(
+                en="backward() never ran on a loss computed from the returned model's output",
+                ko="돌려준 모델의 출력으로 계산한 손실에 backward()가 한 번도 불리지 않았습니다",
+            ),
+        )
+    expect_updates_follow_a_rule("train_cnn", steps, [np.array(p.data) for p in model_parameters(model)])
+    rows = {np.asarray(image, dtype=np.float64).tobytes(): i for i, image in enumerate(train_images)}
+    summed = None  # the mean cross-entropy of a batch, or its sum: read from the first step
+    for k in sampled_steps(len(steps), g):
+        step = steps[k]
+        picked = [rows.get(image.tobytes()) for image in step.inputs] if step.inputs.ndim == 4 else [None]
+        if None in picked:
+            not_trained(
+                "train_cnn",
+                Msg(
+                    en="at training step {step} the model was called on images that are not among the ones "
+                    "given to train_cnn",
+                    ko="학습 스텝 {step}에서 모델이 train_cnn에 주어진 것이 아닌 이미지로 불렸습니다",
+                ),
+                step=k,
+            )
+        labels = train_labels[picked]
+        with ParametersSetTo(model, step.params) as params:
+            logits = model(Tensor(step.inputs.copy(), requires_grad=False))
+            if np.shape(logits.data) != step.output.shape or not np.allclose(logits.data, step.output, 1e-9, 1e-9):
+                not_trained(
+                    "train_cnn",
+                    Msg(
+                        en="the model's output at training step {step} is not what it gives now for the same "
+                        "parameters and images",
+                        ko="학습 스텝 {step}의 모델 출력이 같은 파라미터와 이미지로 지금 계산한 것과 다릅니다",
+                    ),
+                    step=k,
+                )
+            mean, upstream = cross_entropy_np(np.asarray(logits.data, dtype=np.float64), labels)
+            if summed is None:
+                summed = abs(step.loss - len(labels) * mean) < abs(step.loss - mean)
+            scale = float(len(labels)) if summed else 1.0
+            expect_step_loss(
+                "train_cnn",
+                k,
+                step.loss,
+                scale * mean,
+                Msg(
+                    en=f"the {'summed' if summed else 'mean'} cross-entropy of the logits for that step's "
+                    f"{len(labels)} images",
+                    ko=f"그 스텝의 이미지 {len(labels)}장에 대한 로짓의 교차 엔트로피 {'합' if summed else '평균'}",
+                ),
+            )
+            logits.backward(scale * upstream)
+            expect_step_grads("train_cnn", k, step, [p.grad for p in params])
+    with ParametersSetTo(model, steps[0].params):
+        start = accuracy_of(model, test_images, test_labels)
+    if start >= ACCURACY:
+        not_trained(
+            "train_cnn",
+            Msg(
+                en="with the parameters it had at the first training step, the model already classifies "
+                "{accuracy} of the new images",
+                ko="첫 학습 스텝 때의 파라미터로도 모델이 새 이미지의 {accuracy:을} 맞힙니다",
+            ),
+            accuracy=f"{start:.1%}",
+        )
+
+
+def test_a_small_cnn_learns_the_shapes(seed):
+    module = cnn()
+    train_cnn, SmallCNN = need(module, "train_cnn"), need(module, "SmallCNN")
+    Tensor = tensor_class()
+    train_images, train_labels = make_shapes(TRAIN_IMAGES, seed)
+    test_images, test_labels = make_shapes(400, seed + 1)
+    with TrainingWatch(Tensor, SmallCNN, "__call__", "forward") as watch:
+        model = train_cnn(train_images.copy(), train_labels.copy(), seed=seed)
+    accuracy = accuracy_of(model, test_images, test_labels)
     if accuracy < ACCURACY:
         fail_with(
             Msg(en="after train_cnn({images} images) the model classifies {accuracy} of 400 new images correctly; it "
@@ -296,3 +418,6 @@ def test_a_small_cnn_learns_the_shapes(seed):
                 "맞혔습니다. 적어도 {needed:는} 맞혀야 합니다"),
             accuracy=f"{accuracy:.1%}", needed=f"{ACCURACY:.0%}", images=TRAIN_IMAGES,
         )  # fmt: skip
+    expect_trained(
+        watch.steps, model, train_images, train_labels, test_images, test_labels, np.random.default_rng(seed + 2)
+    )

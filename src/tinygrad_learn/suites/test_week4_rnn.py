@@ -6,8 +6,24 @@ sequence and with backpropagation through time written out in numpy on a 60-step
 
 import numpy as np
 
-from tinygrad_learn.grading.arraykit import ARRAY_GRAD_TOL, expect_array, expect_grad, numeric_grads, tensor_class
+from tinygrad_learn.grading.arraykit import (
+    ARRAY_GRAD_TOL,
+    expect_array,
+    expect_grad,
+    numeric_grads,
+    tensor_class,
+)
 from tinygrad_learn.grading.testkit import Msg, expect_type, fail, fail_with, learner, need, need_attr
+from tinygrad_learn.grading.trainkit import (
+    ParametersSetTo,
+    TrainingWatch,
+    expect_step_grads,
+    expect_step_loss,
+    expect_updates_follow_a_rule,
+    model_parameters,
+    not_trained,
+    sampled_steps,
+)
 
 MSE_LIMIT = 0.005
 WARM_UP = 10
@@ -207,6 +223,7 @@ def check_sequence(module, g, steps, expr, exact):
             tol=1e-7 if exact else ARRAY_GRAD_TOL,
             ops=("RNNCell.__call__", "unroll"),
             strict=False,
+            expected_from="formula" if exact else "numerical",
         )
 
 
@@ -323,6 +340,7 @@ def test_sine_predictor_reads_out_every_step(seed):
             given=given,
             ops=("SinePredictor.loss", "SinePredictor.__call__"),
             strict=False,
+            expected_from="numerical",
         )
 
 
@@ -333,24 +351,73 @@ def sine_waves(n, steps, rng):
     return np.sin(np.arange(steps)[:, None] * frequency + phase)
 
 
-def test_rnn_learns_to_continue_sine_waves(seed):
-    train_rnn = need(rnn(), "train_rnn")
-    g = np.random.default_rng(seed)
-    predict = train_rnn(seed=seed)
-    waves = sine_waves(64, 51, g)
-    inputs = waves[:-1].copy()
-    guesses = predict(inputs)
-    expr = "predict = train_rnn(seed); predict(xs) for 64 new waves of 50 steps, xs of shape (50, 64)"
-    if type(guesses) is not np.ndarray or guesses.shape != (50, 64):
+def next_sample_error(predict, waves, expr):
+    """predict(waves[:-1])'s mean squared error on waves[1:] from step WARM_UP on, and the guesses."""
+    guesses = predict(waves[:-1].copy())
+    if type(guesses) is not np.ndarray or guesses.shape != waves[:-1].shape:
         fail(
             "wrong_value",
             what="predict(xs)",
-            expected="a numpy array of shape (50, 64)",
+            expected=f"a numpy array of shape {waves[:-1].shape}",
             got=guesses,
             expr=expr,
             given={},
         )
-    error = float(np.mean((guesses[WARM_UP:] - waves[1:][WARM_UP:]) ** 2))
+    return float(np.mean((guesses[WARM_UP:] - waves[1:][WARM_UP:]) ** 2)), guesses
+
+
+def expect_trained(steps, predict, waves, g):
+    """The model train_rnn trained is where its training left it, sampled steps were its loss on
+    their waves, with its gradients, and predict's guesses come from that training."""
+    if not steps:
+        not_trained(
+            "train_rnn",
+            Msg(
+                en="backward() never ran on a SinePredictor's loss (model.loss(waves))",
+                ko="SinePredictor의 손실(model.loss(waves))에 backward()가 한 번도 불리지 않았습니다",
+            ),
+        )
+    model = steps[-1].model
+    steps = [step for step in steps if step.model is model]
+    expect_updates_follow_a_rule("train_rnn", steps, [np.array(p.data) for p in model_parameters(model)])
+    for k in sampled_steps(len(steps), g):
+        step = steps[k]
+        with ParametersSetTo(model, step.params) as params:
+            loss = model.loss(step.inputs.copy())
+            expect_step_loss(
+                "train_rnn",
+                k,
+                step.loss,
+                float(np.asarray(loss.data)),
+                Msg(en="model.loss of that step's waves", ko="그 스텝의 파형에 대한 model.loss"),
+            )
+            loss.backward()
+            expect_step_grads("train_rnn", k, step, [p.grad for p in params])
+    with ParametersSetTo(model, steps[0].params):
+        start, _ = next_sample_error(predict, waves, "predict(xs)")
+    if start < MSE_LIMIT:
+        not_trained(
+            "train_rnn",
+            Msg(
+                en="with the trained model's parameters set back to where its training started, predict's "
+                "error is still {error}: its guesses do not come from the training",
+                ko="학습한 모델의 파라미터를 학습을 시작할 때로 되돌려도 predict의 오차가 {error}입니다. "
+                "예측이 학습에서 나오지 않습니다",
+            ),
+            error=round(start, 5),
+        )
+
+
+def test_rnn_learns_to_continue_sine_waves(seed):
+    module = rnn()
+    train_rnn, SinePredictor = need(module, "train_rnn"), need(module, "SinePredictor")
+    g = np.random.default_rng(seed)
+    with TrainingWatch(tensor_class(), SinePredictor, "loss") as watch:
+        predict = train_rnn(seed=seed)
+    waves = sine_waves(64, 51, g)
+    inputs = waves[:-1].copy()
+    expr = "predict = train_rnn(seed); predict(xs) for 64 new waves of 50 steps, xs of shape (50, 64)"
+    error, guesses = next_sample_error(predict, waves, expr)
     if not error < MSE_LIMIT:
         fail_with(
             Msg(en="after train_rnn the mean squared error of the next-sample guesses on new waves (from step "
@@ -370,3 +437,4 @@ def test_rnn_learns_to_continue_sine_waves(seed):
                 "바뀌었습니다"),
             cut=cut,
         )  # fmt: skip
+    expect_trained(watch.steps, predict, waves, g)
