@@ -211,8 +211,13 @@ def execute(path: Path, extra_cells: tuple[tuple[int, str], ...] = ()) -> list[d
     notebook = nbformat.read(path, as_version=4)
     for position, source in extra_cells:
         notebook.cells.insert(position, nbformat.v4.new_code_cell(source))
+    # A kernel starts in seconds; a machine busy with other work once needed more than nbclient's 60.
     NotebookClient(
-        notebook, timeout=240, kernel_name=KERNEL, resources={"metadata": {"path": str(path.parent)}}
+        notebook,
+        timeout=240,
+        startup_timeout=240,
+        kernel_name=KERNEL,
+        resources={"metadata": {"path": str(path.parent)}},
     ).execute()
     return [dict(cell) for cell in notebook.cells]
 
