@@ -146,7 +146,7 @@ def grade(course: Course, exercises: Path, checkpoint_id: str, seed: int) -> lis
 
 def test_the_variants_cover_every_style_the_lessons_allow(real_course: Course) -> None:
     variants = {variant.name: variant for variant in style_variants()}
-    engines = {"set_prev", "micrograd", "method_backward", "int_grads"}
+    engines = {"set_prev", "micrograd", "method_backward", "int_grads", "tensor_set_prev"}
     initialisations_and_losses = {"gauss_init", "he_init", "normal_init", "mean_loss"}
     assert engines | initialisations_and_losses <= set(variants)
     ids = {checkpoint.id for checkpoint in real_course.checkpoints}
