@@ -185,8 +185,16 @@ def main() -> None:
         workers = [threading.Thread(target=job, args=(number,)) for number in range(args.jobs)]
         for worker in workers:
             worker.start()
-        for worker in workers:
-            worker.join()
+        interrupted = False
+        try:
+            for worker in workers:
+                worker.join()
+        except KeyboardInterrupt:  # the runs under way end, then what was graded is summed up
+            interrupted = True
+            while not pending.empty():
+                pending.get_nowait()
+            for worker in workers:
+                worker.join()
     cpu, wall = own_cpu_seconds() - cpu_before, time.monotonic() - wall_before
 
     for engine, checkpoint in sorted(tally.seeds):
@@ -197,12 +205,13 @@ def main() -> None:
         )
     refused = sum(tally.refusals.values())
     used = {engine for engine, _ in tally.seeds}
+    graded = f"{tally.done} of {len(runs)} runs, interrupted," if interrupted else f"{len(runs)} runs"
     print(
-        f"{len(runs)} runs ({sum(forked)} forked warm) of {len(chosen)} checkpoints on {len(used)} engines,"
+        f"{graded} ({sum(forked)} forked warm) of {len(chosen)} checkpoints on {len(used)} engines,"
         f" seeds {args.first}-{args.first + args.count - 1}: {cpu:.0f} s CPU, {wall:.0f} s wall;"
         f" {refused} refused a correct engine"
     )
-    sys.exit(1 if refused else 0)
+    sys.exit(130 if interrupted else 1 if refused else 0)
 
 
 if __name__ == "__main__":
