@@ -138,13 +138,17 @@ def grade(course: Course, exercises: Path, checkpoint_id: str, seed: int) -> lis
 
     checkpoint = course.get(checkpoint_id)
     limit = max(checkpoint.time_limit, 60.0)
-    result = run_suite(checkpoint.suite_path, exercises, course.solutions, seed=seed, time_limit=limit)
+    result = run_suite(
+        checkpoint.suite_path, exercises, course.solutions, seed=seed, time_limit=limit, policy=course.allowed_imports
+    )
     return [] if result.passed else [(test.name, test.failure) for test in result.failed_tests] or [result.problem]
 
 
 def test_the_variants_cover_every_style_the_lessons_allow(real_course: Course) -> None:
     variants = {variant.name: variant for variant in style_variants()}
-    assert {"set_prev", "micrograd", "method_backward", "gauss_init", "mean_loss"} <= set(variants)
+    engines = {"set_prev", "micrograd", "method_backward", "int_grads", "tensor_set_prev"}
+    initialisations_and_losses = {"gauss_init", "he_init", "normal_init", "mean_loss"}
+    assert engines | initialisations_and_losses <= set(variants)
     ids = {checkpoint.id for checkpoint in real_course.checkpoints}
     for variant in variants.values():
         assert variant.checkpoints and set(variant.checkpoints) <= ids, variant.name
