@@ -81,6 +81,7 @@ CALLED_ANYWHERE = frozenset(
 )
 """Refused when learner code is anywhere on the stack (no library needs them for an engine)."""
 
+WATCHED_EVENTS = CALLED_DIRECTLY | CALLED_ANYWHERE
 REFUSED_PREFIXES = ("ctypes.", "socket.", "_posixsubprocess.", "winreg.", "msvcrt.", "pty.")
 IMPORT_MACHINERY = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -115,18 +116,25 @@ def _plainly(read: Callable[[], Any]) -> Any:
 
 
 def _code_watch(functions: Sequence[Any], reading: Reading = _plainly) -> Callable[[], list[int]]:
-    """Only genuine functions are kept: reading their attributes runs no Python code of anyone's."""
+    """Only genuine functions are kept: reading their attributes runs no Python code of anyone's.
+
+    Defaults are compared where a function had some: giving defaults to one that had none changes
+    no call the checks make (every such call passes all its arguments), and each read is an event
+    through the audit hook."""
     kept = tuple(function for function in functions if type(function) is types.FunctionType)
     saved = reading(lambda: tuple((f.__code__, f.__defaults__, f.__kwdefaults__) for f in kept))
+    plain = tuple(index for index, (_, defaults, kwdefaults) in enumerate(saved) if defaults is kwdefaults is None)
+    with_defaults = tuple(index for index in range(len(kept)) if index not in set(plain))
 
     def compare() -> list[int]:
-        changed = []
-        for index, (f, (code, defaults, kwdefaults)) in enumerate(zip(kept, saved, strict=True)):
-            if f.__code__ is code and f.__defaults__ is defaults and f.__kwdefaults__ is kwdefaults:
-                continue
-            f.__code__, f.__defaults__, f.__kwdefaults__ = code, defaults, kwdefaults
-            changed.append(index)
-        return changed
+        changed = [i for i in plain if kept[i].__code__ is not saved[i][0]]
+        for i in with_defaults:
+            f, (code, defaults, kwdefaults) = kept[i], saved[i]
+            if f.__code__ is not code or f.__defaults__ is not defaults or f.__kwdefaults__ is not kwdefaults:
+                changed.append(i)
+        for i in changed:
+            kept[i].__code__, kept[i].__defaults__, kept[i].__kwdefaults__ = saved[i]
+        return sorted(changed)
 
     return lambda: reading(compare)
 
@@ -218,9 +226,9 @@ def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Watc
             if not arms(event, args):
                 return
             armed[0] = True
+        if event not in WATCHED_EVENTS and not event.startswith(REFUSED_PREFIXES):
+            return  # most events: one set lookup
         directly = event in CALLED_DIRECTLY
-        if not (directly or event in CALLED_ANYWHERE or event.startswith(REFUSED_PREFIXES)):
-            return
         busy.add(thread())
         try:
             frame = getframe(1)

@@ -28,14 +28,17 @@ _MAX_DEPTH = 4
 
 
 def _fingerprint(value: Any, depth: int = 0) -> Any:
-    """A value's contents, for data that can be changed in place; identities below `_MAX_DEPTH`."""
+    """A value's contents, for data that can be changed in place; identities below `_MAX_DEPTH`
+    and of anything but plain data. A list, tuple or dict is known by its contents alone: one put in
+    the place of another with the same contents changes nothing the checks read (and `id` is an
+    event through the audit hook, which this runs after every test)."""
     if depth >= _MAX_DEPTH:
         return id(value)
     kind = type(value)
     if kind in (list, tuple):
-        return (kind, id(value), tuple(_fingerprint(item, depth + 1) for item in value))
+        return (kind, tuple(_fingerprint(item, depth + 1) for item in value))
     if kind is dict:
-        return (kind, id(value), tuple((key, _fingerprint(item, depth + 1)) for key, item in value.items()))
+        return (kind, tuple((key, _fingerprint(item, depth + 1)) for key, item in value.items()))
     if kind in (set, frozenset):
         return (kind, id(value), frozenset(id(item) for item in value))
     if kind.__name__ == "ndarray":
