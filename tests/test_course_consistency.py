@@ -10,16 +10,19 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from tinygrad_learn.manifest import Course
+from tinygrad_learn.runner import warm_grading
+from tinygrad_learn.sandbox_warm import WarmGrader
 from tinygrad_learn.workspace import init_workspace
 
 from .conftest import run_cli
@@ -132,16 +135,45 @@ def exercises_of(variant: StyleVariant | None, course: Course, into: Path) -> Pa
     return folder
 
 
-def grade(course: Course, exercises: Path, checkpoint_id: str, seed: int) -> list[tuple[str, Any]]:
+def grade(
+    course: Course, exercises: Path, checkpoint_id: str, seed: int, warm: WarmGrader | None = None
+) -> list[tuple[str, Any]]:
     """The failed tests (name and failure) of one real grading run; empty when it passed."""
     from tinygrad_learn.runner import run_suite
 
     checkpoint = course.get(checkpoint_id)
     limit = max(checkpoint.time_limit, 60.0)
     result = run_suite(
-        checkpoint.suite_path, exercises, course.solutions, seed=seed, time_limit=limit, policy=course.allowed_imports
+        checkpoint.suite_path,
+        exercises,
+        course.solutions,
+        seed=seed,
+        time_limit=limit,
+        policy=course.allowed_imports,
+        warm=warm,
     )
     return [] if result.passed else [(test.name, test.failure) for test in result.failed_tests] or [result.problem]
+
+
+Run = TypeVar("Run")
+Found = TypeVar("Found")
+
+
+def graded_side_by_side(
+    course: Course, runs: list[Run], grade_one: Callable[[Run, WarmGrader | None], Found]
+) -> list[Found]:
+    """`grade_one` over the runs on every core, each thread forking its runs from a warm grading
+    process of its own, as `watch` and `tools/seed_sweep.py` do (the same verdicts as a cold run:
+    tests/test_warm.py), so the many runs here do not each start Python, pytest and numpy."""
+    workers = max(1, min(len(runs), os.cpu_count() or 2))
+
+    def work(share: list[Run]) -> list[Found]:
+        with warm_grading(course.exercises, course.solutions) as warm:
+            return [grade_one(run, warm) for run in share]
+
+    with ThreadPoolExecutor(workers) as pool:
+        shares = list(pool.map(work, [runs[i::workers] for i in range(workers)]))
+    return [found for share in shares for found in share]
 
 
 def test_the_variants_cover_every_style_the_lessons_allow(real_course: Course) -> None:
@@ -163,12 +195,11 @@ def test_every_style_variant_passes_every_checkpoint_it_covers(real_course: Cour
     runs = [(variant, checkpoint_id) for variant in style_variants() for checkpoint_id in variant.checkpoints]
     folders = {variant.name: exercises_of(variant, real_course, tmp_path) for variant, _ in runs}
 
-    def refusals(run: tuple[StyleVariant, str]) -> tuple[str, str, list[tuple[str, Any]]]:
+    def refusals(run: tuple[StyleVariant, str], warm: WarmGrader | None) -> tuple[str, str, list[tuple[str, Any]]]:
         variant, checkpoint_id = run
-        return variant.name, checkpoint_id, grade(real_course, folders[variant.name], checkpoint_id, seed=11)
+        return variant.name, checkpoint_id, grade(real_course, folders[variant.name], checkpoint_id, 11, warm)
 
-    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-        refused = [found for found in pool.map(refusals, runs) if found[2]]
+    refused = [found for found in graded_side_by_side(real_course, runs, refusals) if found[2]]
     assert refused == []
 
 
@@ -186,16 +217,17 @@ REFUSED_BEFORE: list[tuple[str | None, str, int]] = [
 def test_seeds_that_once_refused_a_correct_engine(real_course: Course, tmp_path: Path) -> None:
     variants = {variant.name: variant for variant in style_variants()}
 
-    def refusals(case: tuple[str | None, str, int]) -> tuple[str | None, str, int, list[tuple[str, Any]]]:
+    def refusals(
+        case: tuple[str | None, str, int], warm: WarmGrader | None
+    ) -> tuple[str | None, str, int, list[tuple[str, Any]]]:
         name, checkpoint_id, seed = case
         exercises = exercises_of(variants[name] if name else None, real_course, tmp_path)
-        return name, checkpoint_id, seed, grade(real_course, exercises, checkpoint_id, seed)
+        return name, checkpoint_id, seed, grade(real_course, exercises, checkpoint_id, seed, warm)
 
     for name, _, _ in REFUSED_BEFORE:
         if name is not None:
             exercises_of(variants[name], real_course, tmp_path)
-    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-        refused = [found for found in pool.map(refusals, REFUSED_BEFORE) if found[3]]
+    refused = [found for found in graded_side_by_side(real_course, REFUSED_BEFORE, refusals) if found[3]]
     assert refused == []
 
 
