@@ -10,10 +10,11 @@ never restricted. A refused call raises PermissionError where the learner made i
 so that catching the error changes nothing: the plugin fails the test during which it happened.
 
 Reading a function's `__code__`, `__defaults__` or `__kwdefaults__` is an audited event, and the
-plugin's guard compares those of some 500 functions after every test: through the hook, each read
+plugin's guard compares those of some 600 functions after every test: through the hook, each read
 costs a look up the stack (itself two more events). `Watch.code_watch` does those reads with the
 hook stepping aside, in a function that touches nothing but genuine function objects, so no
-learner code can run while it does.
+learner code can run while it does; and only after a test during which one of those attributes of
+some function was set, which Python reports to the hook whoever does it.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ CALLED_ANYWHERE = frozenset(
 """Refused when learner code is anywhere on the stack (no library needs them for an engine)."""
 
 WATCHED_EVENTS = CALLED_DIRECTLY | CALLED_ANYWHERE
+CODE_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 REFUSED_PREFIXES = ("ctypes.", "socket.", "_posixsubprocess.", "winreg.", "msvcrt.", "pty.")
 IMPORT_MACHINERY = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -115,7 +117,13 @@ def _plainly(read: Callable[[], Any]) -> Any:
     return read()
 
 
-def _code_watch(functions: Sequence[Any], reading: Reading = _plainly) -> Callable[[], list[int]]:
+def _always() -> bool:
+    return True
+
+
+def _code_watch(
+    functions: Sequence[Any], reading: Reading = _plainly, code_was_set: Callable[[], bool] = _always
+) -> Callable[[], list[int]]:
     """Only genuine functions are kept: reading their attributes runs no Python code of anyone's.
 
     Defaults are compared where a function had some: giving defaults to one that had none changes
@@ -127,6 +135,8 @@ def _code_watch(functions: Sequence[Any], reading: Reading = _plainly) -> Callab
     with_defaults = tuple(index for index in range(len(kept)) if index not in set(plain))
 
     def compare() -> list[int]:
+        if not code_was_set():
+            return []
         changed = [i for i in plain if kept[i].__code__ is not saved[i][0]]
         for i in with_defaults:
             f, (code, defaults, kwdefaults) = kept[i], saved[i]
@@ -164,6 +174,8 @@ def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Watc
     another thread's calls are still judged meanwhile)."""
     thread = threading.get_ident
     watch_codes = _code_watch
+    code_set = [False]
+    """Whether a function's code or defaults were set (by anyone) since the guard last compared."""
     armed = [False]
     """Set once a learner file is read, compiled or run: before that no learner frame can exist,
     so the collection phase (pytest's and numpy's imports) costs a set lookup per event."""
@@ -220,6 +232,8 @@ def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Watc
         return isinstance(source, str) and source.startswith(learner)
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
+        if event == "object.__setattr__" and len(args) > 1 and args[1] in CODE_ATTRIBUTES:
+            code_set[0] = True  # first, whoever sets it and whatever else this hook decides
         if busy and thread() in busy:
             return
         if not armed[0]:
@@ -256,8 +270,13 @@ def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Watc
         finally:
             busy.discard(thread())
 
+    def code_was_set() -> bool:
+        was_set, code_set[0] = code_set[0], False
+        return was_set
+
     def code_watch(functions: Sequence[Any]) -> Callable[[], list[int]]:
-        return watch_codes(functions, quietly)
+        code_set[0] = True  # the first comparison always reads
+        return watch_codes(functions, quietly, code_was_set)
 
     sys.addaudithook(hook)
     return Watch(taken, code_watch)
