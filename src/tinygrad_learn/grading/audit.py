@@ -232,8 +232,12 @@ def install(learner_root: str, writable_root: str, policy: ImportPolicy) -> Watc
         return isinstance(source, str) and source.startswith(learner)
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
-        if event == "object.__setattr__" and len(args) > 1 and args[1] in CODE_ATTRIBUTES:
-            code_set[0] = True  # first, whoever sets it and whatever else this hook decides
+        if event == "object.__setattr__" and len(args) > 1:
+            name = args[1]
+            # First, whoever sets it and whatever else this hook decides. A name that is not a
+            # plain str (a subclass whose == could answer differently each time) counts as one.
+            if type(name) is not str or name in CODE_ATTRIBUTES:
+                code_set[0] = True
         if busy and thread() in busy:
             return
         if not armed[0]:
