@@ -6,8 +6,6 @@ import enum
 import itertools
 import threading
 from collections.abc import Callable
-from concurrent import futures
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -153,6 +151,8 @@ def check_many(
     beside each other never change a verdict), then store the results in the order of `targets`,
     as checking them one by one would. `on_start(checkpoint, number, total)` is called as each
     run starts, from the thread running it."""
+    from concurrent import futures  # here, not at the top: every command imports this module
+
     started = itertools.count(1)
     cancel = threading.Event()
 
@@ -164,7 +164,7 @@ def check_many(
         return _graded(course, workspace, checkpoint, seed, cancel=cancel)
 
     workers = max(1, min(len(targets), available_cores()))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool:
+    with futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool:
         try:
             runs = [pool.submit(grade, checkpoint) for checkpoint in targets]
             # Short waits: a thread blocked for good would see Ctrl+C only once every run ended.

@@ -46,7 +46,6 @@ __all__ = [
     "warm_grading",
 ]
 
-# Built-in plugins a grading run has no use for; leaving them out also makes start-up faster.
 # pytest's own plugins a grading run has no use for: each one blocked is a module the child never
 # imports (pdb for `debugging`, logging for `logging`), some 20 ms of every run. The suites use no
 # fixture of theirs; `assertion` stays, so the learner's own tests (week2) keep their messages.

@@ -131,8 +131,10 @@ def _code_watch(
     through the audit hook."""
     kept = tuple(function for function in functions if type(function) is types.FunctionType)
     saved = reading(lambda: tuple((f.__code__, f.__defaults__, f.__kwdefaults__) for f in kept))
-    plain = tuple(index for index, (_, defaults, kwdefaults) in enumerate(saved) if defaults is kwdefaults is None)
-    with_defaults = tuple(index for index in range(len(kept)) if index not in set(plain))
+    plain: list[int] = []
+    with_defaults: list[int] = []
+    for index, (_, defaults, kwdefaults) in enumerate(saved):
+        (plain if defaults is kwdefaults is None else with_defaults).append(index)
 
     def compare() -> list[int]:
         if not code_was_set():

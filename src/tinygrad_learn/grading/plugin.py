@@ -8,12 +8,12 @@ provides the fixtures.
 
 It also guards the checks: after collection, before any learner code runs, it takes an identity
 snapshot of what the checks call (builtins, math, random, numpy, pytest's runner, testkit,
-suitekit, arraykit, trainkit, this plugin, the suite); a test during which learner code replaced any of it fails, and
-the originals are put back; `deepguard.py` adds pytest's hook callers, closure cells, the suite's
-data and the channel. The hooks hold what they use in default arguments, so rebinding this
-module's attributes changes nothing. Before the suite loads any learner code the process confines
-itself (`confine.py`: Landlock where the kernel has it, and an audit hook); a call the hook
-refused fails the test during which it was made.
+suitekit, arraykit, trainkit, this plugin, the suite); a test during which learner code replaced
+any of it fails, and the originals are put back; `deepguard.py` adds pytest's hook callers,
+closure cells, the suite's data and the channel. The hooks hold what they use in default
+arguments, so rebinding this module's attributes changes nothing. Before the suite loads any
+learner code the process confines itself (`confine.py`: Landlock where the kernel has it, and an
+audit hook); a call the hook refused fails the test during which it was made.
 
 While a test runs, the garbage collector runs less often: everything alive before the test is
 frozen (`gc.freeze`, so no collection walks pytest's and numpy's objects again) and a young
