@@ -121,6 +121,10 @@ def _pytest_command(suite_name: str) -> Callable[[Scratch], list[str]]:
             "--color=no",
             "--rootdir",
             str(scratch.work),
+            # pytest lists every folder from here down to the suite; without it, that starts at the
+            # temporary folder, which can hold thousands of entries on a learner's machine.
+            "--confcutdir",
+            str(scratch.root),
         ]
 
     return command
