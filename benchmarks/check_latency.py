@@ -4,6 +4,9 @@ For each checkpoint, both sides grade the reference solutions with the same seed
 one run, so a busy machine slows both alike:
 
 - `check`: `tinygrad-learn check ID --seed 1` in a workspace holding the solutions;
+- `core`: the same check through the tool's core alone (`checking.check`, called by a bare script
+  in a fresh interpreter, no CLI, typer or Rich): what `check` would cost with the lightest
+  possible front end, which tells what the bar leaves for everything else;
 - `pytest`: the very command the grader starts for that checkpoint, with the same flags,
   environment (plugin auto-loading off, the same cleared and added settings), working folder,
   scratch layout, stdin token and results channel. It is not written out here: the benchmark asks
@@ -123,6 +126,24 @@ def run_check(checkpoint: str, workspace: Path) -> None:
         FAILURES.append(f"{' '.join(command[1:])} exited {completed.returncode}")
 
 
+CORE_CHECK = """
+import sys
+from tinygrad_learn import checking
+from tinygrad_learn.manifest import load_course
+from tinygrad_learn.paths import course_root, find_workspace
+course = load_course(course_root())
+report = checking.check(course, find_workspace(None), course.get(sys.argv[1]), int(sys.argv[2]))
+sys.exit(0 if report.result.passed else 1)
+"""
+
+
+def run_core(checkpoint: str, workspace: Path) -> None:
+    command = [sys.executable, "-c", CORE_CHECK, checkpoint, str(SEED)]
+    completed = subprocess.run(command, cwd=workspace, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if completed.returncode != 0:
+        FAILURES.append(f"the core's check of {checkpoint} exited {completed.returncode}")
+
+
 def measured(action: Any, *args: Any) -> tuple[float, float]:
     """(CPU seconds of the children it started and waited for, wall seconds)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -165,11 +186,13 @@ def main() -> None:
         wall: dict[tuple[str, str], list[float]] = {}
         for name in options.checkpoints:  # one unmeasured round of each: disk caches warm alike
             run_check(name, workspace)
+            run_core(name, workspace)
             run_grader_command(commands[name])
         for _ in range(options.runs):
             for name in options.checkpoints:
                 for side, action, argument in (
                     ("check", run_check, (name, workspace)),
+                    ("core", run_core, (name, workspace)),
                     ("pytest", run_grader_command, (commands[name],)),
                 ):
                     spent, elapsed = measured(action, *argument)
@@ -182,11 +205,13 @@ def main() -> None:
     print(f"{'checkpoint':<11} {'side':<7} {'CPU (user+sys)':>23}   {'wall':>23}")
     worst = ("", 0.0)
     for name in options.checkpoints:
-        for side in ("check", "pytest"):
+        for side in ("check", "core", "pytest"):
             print(f"{name:<11} {side:<7} {spread(cpu[name, side])}   {spread(wall[name, side])}")
-        cpu_ratio = statistics.median(cpu[name, "check"]) / statistics.median(cpu[name, "pytest"])
-        wall_ratio = statistics.median(wall[name, "check"]) / statistics.median(wall[name, "pytest"])
-        print(f"{name:<11} ratio   CPU {cpu_ratio:.2f}x   wall {wall_ratio:.2f}x")
+        pytest_cpu, pytest_wall = statistics.median(cpu[name, "pytest"]), statistics.median(wall[name, "pytest"])
+        core_ratio = statistics.median(cpu[name, "core"]) / pytest_cpu
+        cpu_ratio = statistics.median(cpu[name, "check"]) / pytest_cpu
+        wall_ratio = statistics.median(wall[name, "check"]) / pytest_wall
+        print(f"{name:<11} ratio   CPU {cpu_ratio:.2f}x   wall {wall_ratio:.2f}x   (core alone: CPU {core_ratio:.2f}x)")
         if cpu_ratio > worst[1]:
             worst = (name, cpu_ratio)
     verdict = "met" if worst[1] <= BAR else "NOT met"
