@@ -39,7 +39,8 @@ def serve() -> None:
     import pytest  # noqa: F401
     from _pytest.config import default_plugins
 
-    from tinygrad_learn.grading import protocol, suitekit, testkit  # noqa: F401
+    # The plugin's own modules too; the plugin itself is imported in each child (see above).
+    from tinygrad_learn.grading import audit, confine, deepguard, landlock, protocol, suitekit, testkit  # noqa: F401
 
     for name in default_plugins:  # what pytest.main imports first
         with contextlib.suppress(ImportError):
