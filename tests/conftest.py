@@ -25,6 +25,7 @@ collect_ignore = ["fixture_course"]
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: pytest runs without it too
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """`-n auto` (pyproject's addopts): one worker more than the cores this process may use. Many
     tests spend seconds waiting (on a wall-clock guard, a lingering thread, a kernel starting) with
