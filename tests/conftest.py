@@ -25,6 +25,19 @@ collect_ignore = ["fixture_course"]
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: pytest runs without it too
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (pyproject's addopts): one worker more than the cores this process may use. Many
+    tests spend seconds waiting (on a wall-clock guard, a lingering thread, a kernel starting) with
+    their core idle; the extra worker computes meanwhile. PYTEST_XDIST_AUTO_NUM_WORKERS still wins."""
+    import os
+
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores + 1
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No setting of the developer's machine leaks into a test."""

@@ -35,8 +35,9 @@ FORK_TEMPLATE = (
 )
 
 
-def fast_course(tmp_path: Path, time_limit: float = 3) -> Path:
-    """The fixture course with a short time limit, so hostile submissions cost seconds, not minutes."""
+def fast_course(tmp_path: Path, time_limit: float = 1) -> Path:
+    """The fixture course with a short time limit, so hostile submissions cost seconds, not minutes:
+    one second of CPU is still four times what grading a correct alpha or beta takes."""
     course = tmp_path / "course"
     shutil.copytree(FIXTURE_COURSE, course)
     manifest = course / "checkpoints.yaml"

@@ -14,7 +14,7 @@ from tinygrad_learn.dev import PLACEHOLDER
 from tinygrad_learn.dev.check import Problem, check_course
 from tinygrad_learn.i18n import Translator
 
-from .conftest import FIXTURE_COURSE, run_cli
+from .conftest import FIXTURE_COURSE, run_cli, says
 
 
 @pytest.fixture
@@ -26,6 +26,11 @@ def course(tmp_path: Path) -> Path:
 
 def dev_check(cli: CliRunner, course: Path, *extra: str):  # type: ignore[no-untyped-def]
     return run_cli(cli, *extra, "dev", "check", "--course", str(course), "--seed", "3")
+
+
+def static_check(cli: CliRunner, course: Path, *extra: str):  # type: ignore[no-untyped-def]
+    """`dev check --no-grading`: every check but grading the suites."""
+    return run_cli(cli, *extra, "dev", "check", "--course", str(course), "--no-grading")
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -99,11 +104,14 @@ def test_a_folder_without_a_course_is_a_usage_error(cli: CliRunner, tmp_path: Pa
 
 def test_a_missing_korean_lesson(cli: CliRunner, course: Path) -> None:
     (course / "lessons" / "beta.ko.md").unlink()
-    result = dev_check(cli, course)
+    result = static_check(cli, course)  # a problem found without grading
     assert result.exit_code == 1
+    assert says(result.output, f"Checked the course in {course} without grading its suites: 2 checkpoints.")
     assert "[beta] lessons/beta.ko.md: the lesson in language 'ko' is missing or empty" in result.output
-    korean = dev_check(cli, course, "--lang", "ko")
+    assert "1 problem(s) found" in result.output
+    korean = static_check(cli, course, "--lang", "ko")
     assert "'ko' 언어의 레슨이 없거나 비어 있습니다" in korean.output
+    assert "테스트 모음 채점 없이 검사했습니다" in korean.output
 
 
 def test_a_stub_that_passes_its_suite(cli: CliRunner, course: Path) -> None:
@@ -112,6 +120,11 @@ def test_a_stub_that_passes_its_suite(cli: CliRunner, course: Path) -> None:
     assert result.exit_code == 1
     assert "[alpha] test_alpha.py: the untouched stub passes its suite" in result.output
     assert "[beta] test_beta.py: the untouched stub passes its suite" in result.output
+    # Only grading finds it: without grading the course looks clean, and the report says why.
+    ungraded = static_check(cli, course)
+    assert ungraded.exit_code == 0, ungraded.output
+    assert "untouched stub" not in ungraded.output
+    assert says(ungraded.output, "the suites were not graded: run tinygrad-learn dev check without --no-grading")
 
 
 def test_a_solution_that_fails_its_suite(cli: CliRunner, course: Path) -> None:
@@ -159,7 +172,7 @@ def _timed(run, seconds: dict[str, float]):  # type: ignore[no-untyped-def]
 def test_duplicate_test_names_across_suites(cli: CliRunner, course: Path) -> None:
     with open(course / "suites" / "test_beta.py", "a", encoding="utf-8") as suite:
         suite.write("\n\ndef test_double():\n    pass\n")
-    result = dev_check(cli, course)
+    result = static_check(cli, course)
     assert "[beta] test_beta.py: the test test_double is also in the suite of alpha" in result.output
 
 
@@ -197,9 +210,9 @@ def test_a_stub_lock_that_no_longer_matches_the_stubs(cli: CliRunner, course: Pa
     from tinygrad_learn.stubs import LOCK_NAME, lock_text
 
     (course / LOCK_NAME).write_text(lock_text(course), encoding="utf-8")
-    assert dev_check(cli, course).exit_code == 0
+    assert static_check(cli, course).exit_code == 0
     stub = course / "exercises" / "mathy.py"
     stub.write_text(stub.read_text(encoding="utf-8") + "\n# Changed after locking.\n", encoding="utf-8")
-    result = dev_check(cli, course)
+    result = static_check(cli, course)
     assert result.exit_code == 1
     assert "stubs.lock does not match the stubs" in result.output

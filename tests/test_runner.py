@@ -69,8 +69,8 @@ def test_endless_loop_is_stopped_at_the_time_limit(fixture_course: Course, works
 
     from tinygrad_learn.runner import run_suite
 
-    checkpoint = replace(fixture_course.get("alpha"), time_limit=1.5)
-    result = run_suite(checkpoint.suite_path, workspace.exercises, fixture_course.solutions, seed=1, time_limit=1.5)
+    checkpoint = replace(fixture_course.get("alpha"), time_limit=1.0)
+    result = run_suite(checkpoint.suite_path, workspace.exercises, fixture_course.solutions, seed=1, time_limit=1.0)
     assert result.timed_out and result.problem == "timeout" and not result.passed
     assert result.problem_detail["clock"] == "cpu"
 
@@ -80,7 +80,7 @@ def test_endless_loop_at_import_is_stopped(fixture_course: Course, workspace: Wo
 
     write_mathy(workspace, "while True:\n    pass\n")
     suite = fixture_course.get("alpha").suite_path
-    result = run_suite(suite, workspace.exercises, fixture_course.solutions, seed=1, time_limit=1.5)
+    result = run_suite(suite, workspace.exercises, fixture_course.solutions, seed=1, time_limit=1.0)
     assert result.problem == "timeout" and not result.passed
 
 

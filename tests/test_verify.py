@@ -26,10 +26,26 @@ def progress_json(cli: CliRunner) -> dict:  # type: ignore[type-arg]
     return json.loads(result.output)  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-def all_passed(cli: CliRunner, solved: Workspace) -> Workspace:
-    result = run_cli(cli, "check", "--all")
+@pytest.fixture(scope="module")
+def passed_by_check_all(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A solved workspace of the fixture course after `check --all` passed both checkpoints: graded
+    once for the module, and copied for each test (the progress file names no path of its own)."""
+    folder = tmp_path_factory.mktemp("all-passed")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TINYGRAD_LEARN_COURSE", str(FIXTURE_COURSE))
+        patch.setenv("HOME", str(folder))
+        workspace = init_workspace(load_course(FIXTURE_COURSE), folder / "ws")
+        shutil.copyfile(FIXTURE_COURSE / "solutions" / "mathy.py", workspace.exercises / "mathy.py")
+        patch.chdir(workspace.root)
+        result = run_cli(CliRunner(), "check", "--all")
     assert result.exit_code == 0, result.output
+    return workspace.root
+
+
+@pytest.fixture
+def all_passed(passed_by_check_all: Path, solved: Workspace) -> Workspace:
+    shutil.copytree(passed_by_check_all, solved.root, dirs_exist_ok=True)
+    assert {entry.status for entry in ProgressStore(solved).read().entries.values()} == {"passed"}
     return solved
 
 

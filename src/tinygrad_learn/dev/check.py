@@ -4,7 +4,8 @@ The manifest loads; every checkpoint has its lesson in both languages; no text `
 fill remains; exercises/ and solutions/ hold the same files; every suite fails on the stubs and
 passes on the solutions (graded by the real runner, on temporary copies: never the course
 folder itself); no test name is used twice; and every time limit leaves at least
-HEADROOM times the solutions' measured time.
+HEADROOM times the solutions' measured time. Without grading (`--no-grading`) only what needs no
+grading run is checked: in seconds, where grading the whole course takes minutes.
 
 The solutions' time is the CPU time of the grading run as the runner reports it (user + system
 of the child and every process it started): what the checkpoint's time limit counts, and what a
@@ -81,6 +82,8 @@ class CourseReport:
     """cpu (the grading child's CPU time) or wall (the best of WALL_RUNS runs)."""
     checkpoints: int
     seed: int
+    graded: bool
+    """Whether the suites were graded on the stubs and the solutions (not with --no-grading)."""
 
     @property
     def clean(self) -> bool:
@@ -117,7 +120,9 @@ def default_measure() -> tuple[Measure, str]:
     return child_cpu_time, "cpu"
 
 
-def check_course(root: Path, *, seed: int | None = None, measure: Measure | None = None) -> CourseReport:
+def check_course(
+    root: Path, *, seed: int | None = None, measure: Measure | None = None, grade: bool = True
+) -> CourseReport:
     chosen_seed = new_seed() if seed is None else seed
     clock = "cpu"
     if measure is None:
@@ -130,11 +135,13 @@ def check_course(root: Path, *, seed: int | None = None, measure: Measure | None
     except TinygradLearnError as error:
         params = {name: str(value) for name, value in error.params.items()}
         finding = Finding(Problem.MANIFEST, None, MANIFEST_NAME, {"key": error.key, **params})
-        return CourseReport(root, (finding,), (), clock, 0, chosen_seed)
+        return CourseReport(root, (finding,), (), clock, 0, chosen_seed, grade)
     findings = [*_text_findings(course), *_korean_findings(course), *_file_findings(course), *_suite_findings(course)]
-    run_findings, timings = _run_findings(course, chosen_seed, measure, workers)
-    findings.extend(run_findings)
-    return CourseReport(root, tuple(findings), tuple(timings), clock, len(course.checkpoints), chosen_seed)
+    timings: list[Timing] = []
+    if grade:
+        run_findings, timings = _run_findings(course, chosen_seed, measure, workers)
+        findings.extend(run_findings)
+    return CourseReport(root, tuple(findings), tuple(timings), clock, len(course.checkpoints), chosen_seed, grade)
 
 
 def _text_findings(course: Course) -> list[Finding]:

@@ -33,11 +33,12 @@ def check_command(
     ctx: typer.Context,
     course_dir: Path | None = typer.Option(None, "--course", file_okay=False),
     seed: int | None = typer.Option(None, "--seed", min=0),
+    no_grading: bool = typer.Option(False, "--no-grading"),
 ) -> None:
     from .check import check_course
     from .view import show_report
 
-    report = check_course(_course(course_dir), seed=seed)
+    report = check_course(_course(course_dir), seed=seed, grade=not no_grading)
     show_report(report, _translator(ctx))
     if not report.clean:
         raise typer.Exit(EXIT_FINDINGS)

@@ -10,7 +10,10 @@ from .new import Scaffold
 
 
 def show_report(report: CourseReport, t: Translator) -> None:
-    typer.echo(t("dev.checked", root=str(report.root), checkpoints=report.checkpoints, seed=report.seed))
+    if report.graded:
+        typer.echo(t("dev.checked", root=str(report.root), checkpoints=report.checkpoints, seed=report.seed))
+    else:
+        typer.echo(t("dev.checked_ungraded", root=str(report.root), checkpoints=report.checkpoints))
     for finding in report.findings:
         typer.secho(f"  x {_where(finding)}: {_message(finding, t)}", fg="red", err=False)
     if report.timings:
@@ -23,7 +26,9 @@ def show_report(report: CourseReport, t: Translator) -> None:
                 limit=f"{slowest.limit:g}",
             )
         )
-    if report.clean:
+    if report.clean and not report.graded:
+        typer.secho(t("dev.clean_ungraded", checkpoints=report.checkpoints), fg="green")
+    elif report.clean:
         typer.secho(t("dev.clean", checkpoints=report.checkpoints), fg="green")
     else:
         typer.secho(t("dev.found", count=len(report.findings)), fg="red", bold=True)
