@@ -45,6 +45,7 @@ def test_exercises_and_solutions_mirror_each_other(real_course: Course) -> None:
             assert (real_course.exercises / name).is_file(), (checkpoint.id, name)
 
 
+@pytest.mark.long
 def test_every_checkpoint_fails_on_the_stubs_saying_what_to_do(
     real_course: Course, course_workspace: Path, cli: CliRunner
 ) -> None:
@@ -80,6 +81,7 @@ def check_in(workspace: Path, checkpoint_id: str) -> dict[str, Any]:
     return dict(report)
 
 
+@pytest.mark.long
 def test_every_checkpoint_passes_with_the_solutions_and_every_medal_is_earned(
     real_course: Course, course_workspace: Path, cli: CliRunner
 ) -> None:
@@ -191,6 +193,7 @@ def test_the_variants_cover_every_style_the_lessons_allow(real_course: Course) -
             ), (variant.name, source.name)
 
 
+@pytest.mark.long
 def test_every_style_variant_passes_every_checkpoint_it_covers(real_course: Course, tmp_path: Path) -> None:
     runs = [(variant, checkpoint_id) for variant in style_variants() for checkpoint_id in variant.checkpoints]
     folders = {variant.name: exercises_of(variant, real_course, tmp_path) for variant, _ in runs}

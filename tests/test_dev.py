@@ -69,6 +69,7 @@ def fill_demo(course: Path) -> None:
     manifest.write_text(re.sub(re.escape(PLACEHOLDER) + r": ", "", text), encoding="utf-8")
 
 
+@pytest.mark.long
 def test_dev_new_then_filled_passes_dev_check(cli: CliRunner, course: Path) -> None:
     result = run_cli(cli, "dev", "new", "demo", "--course", str(course))
     assert result.exit_code == 0, result.output

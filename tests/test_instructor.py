@@ -110,6 +110,7 @@ def _alive(pid: int) -> bool:
         return True
 
 
+@pytest.mark.long
 def test_a_class_with_hostile_submissions_gets_the_right_verdicts(course: Path, tmp_path: Path, cli: CliRunner) -> None:
     pid_file = tmp_path / "forked.pids"
     room = tmp_path / "class"

@@ -257,6 +257,7 @@ sys.modules['exercises.engine'] = types.SimpleNamespace(Value=Value)
 BROKEN = "class Value:\n    def __init__(self, *args):\n        raise RuntimeError('patched in the kernel')\n"
 
 
+@pytest.mark.long
 def test_the_notebook_on_the_solutions_shows_step2_passed(cli: CliRunner, solved: Workspace) -> None:
     assert run_cli(cli, "notebook", "step2").exit_code == 0
     graph = '%graph "tanh(x*y)*(x+y)" --at x=1,y=2'
@@ -275,6 +276,7 @@ def test_the_notebook_on_the_solutions_shows_step2_passed(cli: CliRunner, solved
     assert next(c for c in json.loads(progress.output)["checkpoints"] if c["id"] == "step2")["status"] == "passed"
 
 
+@pytest.mark.long
 def test_the_notebook_on_the_stubs_shows_the_failure_of_check_step2(cli: CliRunner, learner: Workspace) -> None:
     assert run_cli(cli, "notebook", "step2").exit_code == 0
     cells = execute(learner.root / "notebooks" / "step2.ipynb", extra_cells=((2, PLANTED),))

@@ -53,6 +53,7 @@ def check(cli: CliRunner, checkpoint_id: str) -> None:
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.long
 def test_from_step1_to_week3_nothing_is_flagged_and_a_broken_add_shows_on_the_next_check(
     cli: CliRunner, course_workspace: Workspace, real_course: Course
 ) -> None:

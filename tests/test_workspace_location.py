@@ -107,6 +107,7 @@ def _git(*args: str, cwd: Path) -> str:
     return subprocess.run([GIT, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
+@pytest.mark.long
 @pytest.mark.skipif(GIT is None or not (REPO_ROOT / ".git").exists(), reason="needs git and a git checkout")
 def test_a_clone_stays_clean_and_pristine_while_the_course_is_solved_from_it(
     cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
