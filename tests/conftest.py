@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from tinygrad_learn.cli import app
 from tinygrad_learn.manifest import Course, load_course
 from tinygrad_learn.paths import Workspace, course_root
+from tinygrad_learn.runner import available_cores
 from tinygrad_learn.workspace import init_workspace
 
 FIXTURE_COURSE = Path(__file__).parent / "fixture_course"
@@ -34,8 +35,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return cores + 1
+    return available_cores() + 1
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

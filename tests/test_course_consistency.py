@@ -6,7 +6,6 @@ Run through the real CLI on a workspace made by `init`, exactly as a learner wou
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import yaml
 from typer.testing import CliRunner
 
 from tinygrad_learn.manifest import Course
-from tinygrad_learn.runner import warm_grading
+from tinygrad_learn.runner import available_cores, warm_grading
 from tinygrad_learn.sandbox_warm import WarmGrader
 from tinygrad_learn.workspace import init_workspace
 
@@ -89,7 +88,7 @@ def test_every_checkpoint_passes_with_the_solutions_and_every_medal_is_earned(
     # Every checkpoint is graded by the real CLI in a process of its own, as many at a time as
     # there are cores; the progress store takes their results in whatever order they finish.
     ids = [checkpoint.id for checkpoint in real_course.checkpoints]
-    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+    with ThreadPoolExecutor(available_cores()) as pool:
         reports = list(pool.map(lambda checkpoint_id: check_in(course_workspace, checkpoint_id), ids))
     assert [report["id"] for report in reports] == ids
     failing = {r["id"]: [t for t in r["tests"] if t["outcome"] != "passed"] for r in reports if not r["passed"]}
@@ -167,7 +166,7 @@ def graded_side_by_side(
     """`grade_one` over the runs on every core, each thread forking its runs from a warm grading
     process of its own, as `watch` and `tools/seed_sweep.py` do (the same verdicts as a cold run:
     tests/test_warm.py), so the many runs here do not each start Python, pytest and numpy."""
-    workers = max(1, min(len(runs), os.cpu_count() or 2))
+    workers = max(1, min(len(runs), available_cores()))
 
     def work(share: list[Run]) -> list[Found]:
         with warm_grading(course.exercises, course.solutions) as warm:

@@ -29,7 +29,6 @@ and week4-rnn.
 from __future__ import annotations
 
 import argparse
-import os
 import queue
 import resource
 import shutil
@@ -48,7 +47,7 @@ import yaml
 from tinygrad_learn.checking import run_checkpoint
 from tinygrad_learn.manifest import Checkpoint, Course, load_course
 from tinygrad_learn.paths import Workspace
-from tinygrad_learn.runner import RunResult, warm_grading
+from tinygrad_learn.runner import RunResult, available_cores, warm_grading
 from tinygrad_learn.sandbox_warm import WarmGrader
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,7 +152,7 @@ def main() -> None:
     parser.add_argument("--engine", action="append", default=[], help="only this engine (solutions or a variant)")
     parser.add_argument("--first", type=int, default=1000, help="first seed")
     parser.add_argument("--count", type=int, default=200, help="seeds per checkpoint and engine")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="runs graded at the same time")
+    parser.add_argument("--jobs", type=int, default=available_cores(), help="runs graded at the same time")
     parser.add_argument("--solutions-only", action="store_true", help="leave the style variants out")
     parser.add_argument("--cold", action="store_true", help="start a fresh interpreter per run, as check does")
     args = parser.parse_args()
