@@ -6,6 +6,7 @@ import functools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import click.testing
@@ -13,10 +14,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from tinygrad_learn import sandbox
 from tinygrad_learn.cli import app
 from tinygrad_learn.manifest import Course, load_course
 from tinygrad_learn.paths import Workspace, course_root
 from tinygrad_learn.runner import available_cores
+from tinygrad_learn.sandbox_warm import WarmGrader
 from tinygrad_learn.workspace import init_workspace
 
 FIXTURE_COURSE = Path(__file__).parent / "fixture_course"
@@ -93,6 +96,20 @@ def solved(workspace: Workspace) -> Workspace:
 @pytest.fixture
 def real_course() -> Course:
     return load_course(course_root())
+
+
+@pytest.fixture
+def warm_processes(monkeypatch: pytest.MonkeyPatch) -> list[WarmGrader | None]:
+    """Every warm grading process the test starts (None for one that could not start)."""
+    started: list[WarmGrader | None] = []
+    real_start = sandbox.start_warm
+
+    def recording_start(*args: Any, **kwargs: Any) -> WarmGrader | None:
+        started.append(real_start(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(sandbox, "start_warm", recording_start)
+    return started
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from tests.instructor_kit import (
     fast_course,
     make_workspace,
 )
+from tinygrad_learn.sandbox_warm import WarmGrader
 
 
 @pytest.fixture
@@ -111,7 +112,9 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.long
-def test_a_class_with_hostile_submissions_gets_the_right_verdicts(course: Path, tmp_path: Path, cli: CliRunner) -> None:
+def test_a_class_with_hostile_submissions_gets_the_right_verdicts(
+    course: Path, tmp_path: Path, cli: CliRunner, warm_processes: list[WarmGrader | None]
+) -> None:
     pid_file = tmp_path / "forked.pids"
     room = tmp_path / "class"
     make_workspace(room / "solved", SOLVED, claims("alpha", "beta", hints=(1,)))
@@ -153,6 +156,9 @@ def test_a_class_with_hostile_submissions_gets_the_right_verdicts(course: Path, 
     assert by_name["solved"]["results"][0]["hints_used"] == [1]
     assert by_name["peeker"]["results"][0]["peeked"] is True
     assert by_name["stub"]["results"][0]["first_failure"].startswith("test_double: NotImplementedError")
+    # Each submission that could be read had its runs forked from a warm process of its own, now stopped.
+    assert len(warm_processes) == len(by_name) - 1 and None not in warm_processes
+    assert not any(grader.alive or grader.process.returncode is None for grader in warm_processes if grader)
     # What the forked child left running was killed with its run.
     pids = [int(line) for line in pid_file.read_text().split()] if pid_file.exists() else []
     deadline = time.monotonic() + 5

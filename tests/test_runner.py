@@ -12,6 +12,7 @@ from tinygrad_learn.grading.allowlist import DEFAULT_MODULES, ImportPolicy
 from tinygrad_learn.manifest import Course
 from tinygrad_learn.paths import Workspace
 from tinygrad_learn.runner import expected_tests
+from tinygrad_learn.sandbox_warm import WarmGrader
 
 
 def write_mathy(workspace: Workspace, source: str) -> None:
@@ -199,11 +200,18 @@ def test_garbage_never_collected_still_hits_the_memory_cap(
     assert not result.passed and result.problem == "memory", (result.problem, result.tests)
 
 
+@pytest.mark.parametrize("copies", [1, 2], ids=["cold", "warm"])
 def test_ctrl_c_during_check_all_stops_every_run_under_way(
-    fixture_course: Course, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+    copies: int,
+    fixture_course: Course,
+    workspace: Workspace,
+    monkeypatch: pytest.MonkeyPatch,
+    warm_processes: list[WarmGrader | None],
 ) -> None:
     """`check --all` grades side by side in threads, and Ctrl+C reaches only the main one: the
-    runs under way in the others must stop too, not compute on to their time limits."""
+    runs under way in the others must stop too, not compute on to their time limits. With enough
+    runs for each thread (each checkpoint twice here), they are forked from warm processes, which
+    are stopped too."""
     import os
     import signal
     import threading
@@ -238,6 +246,8 @@ def test_ctrl_c_during_check_all_stops_every_run_under_way(
     interrupt = threading.Thread(target=press_ctrl_c)
     interrupt.start()
     with pytest.raises(KeyboardInterrupt):
-        checking.check_many(course, workspace, graded, seed=1)
+        checking.check_many(course, workspace, graded * copies, seed=1)
     interrupt.join()
     assert ended and set(ended) == {"stopped"}, ended
+    assert len(warm_processes) == (0 if copies == 1 else min(2 * len(graded), checking.available_cores()))
+    assert not any(grader.alive or grader.process.returncode is None for grader in warm_processes if grader)

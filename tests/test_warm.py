@@ -1,5 +1,5 @@
-"""The warm grader of `watch`: a run forked from the warm process gives the verdict a cold run
-gives, under the same guards, and nothing of one run reaches the next."""
+"""The warm grader of `watch`, `check --all` and `grade`: a run forked from the warm process gives
+the verdict a cold run gives, under the same guards, and nothing of one run reaches the next."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tinygrad_learn import checking, sandbox
 from tinygrad_learn.grading.allowlist import DEFAULT_MODULES, ImportPolicy
 from tinygrad_learn.manifest import Course
 from tinygrad_learn.paths import Workspace
-from tinygrad_learn.runner import RunResult, run_suite
+from tinygrad_learn.runner import WARM_PAYS_OFF_AT, RunResult, run_suite, warm_graders
 from tinygrad_learn.sandbox_warm import WarmGrader
 
 from .test_exploits import CASES, exploit_course, exploit_workspace  # noqa: F401  (fixtures)
@@ -110,6 +110,63 @@ def test_a_dead_warm_process_falls_back_to_a_cold_run(fixture_course: Course, so
         grader.close()
     assert first.passed and second.passed
     assert grader.forked == 1 and not grader.alive
+
+
+def test_too_few_runs_for_each_thread_start_no_warm_process(
+    fixture_course: Course, workspace: Workspace, warm_processes: list[WarmGrader | None]
+) -> None:
+    for runs, threads in ((1, 1), (WARM_PAYS_OFF_AT - 1, 1), (2 * WARM_PAYS_OFF_AT - 1, 2)):
+        with warm_graders(workspace.exercises, fixture_course.solutions, runs, threads) as warm:
+            assert warm() is None
+    assert warm_processes == []
+
+
+def test_many_checks_fork_from_one_warm_process_per_thread_with_the_cold_verdicts(
+    fixture_course: Course, solved: Workspace, warm_processes: list[WarmGrader | None]
+) -> None:
+    """`check --all` and `verify` (`check_many`) grade side by side in threads: each thread forks
+    its runs from a warm process of its own, stopped at the end, and every verdict is the one a
+    cold run gives."""
+    (solved.exercises / "mathy.py").write_text(  # alpha passes, beta fails
+        "def double(x):\n    return x * 2\n\n\ndef square(x):\n    return x + x\n", encoding="utf-8"
+    )
+    alpha, beta = fixture_course.get("alpha"), fixture_course.get("beta")
+    targets = [alpha, beta] * 3
+    reports = checking.check_many(fixture_course, solved, targets, seed=3)
+    cold = {
+        c.id: run_suite(c.suite_path, solved.exercises, fixture_course.solutions, seed=3, time_limit=10)
+        for c in (alpha, beta)
+    }
+    assert [verdict_of(report.result) for report in reports] == [verdict_of(cold[c.id]) for c in targets]
+    assert [report.result.passed for report in reports[:2]] == [True, False]
+    graders = [grader for grader in warm_processes if grader is not None]
+    assert len(graders) == len(warm_processes) == min(len(targets), checking.available_cores())
+    assert sum(grader.forked for grader in graders) == len(targets)
+    assert not any(grader.alive or grader.process.returncode is None for grader in graders)
+
+
+def test_when_the_warm_process_dies_the_next_runs_start_cold_with_their_verdicts(
+    fixture_course: Course,
+    solved: Workspace,
+    warm_processes: list[WarmGrader | None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alpha = fixture_course.get("alpha")
+    real_graded = checking._graded
+
+    def killing_the_warm_process_after_a_run(*args: Any, **kwargs: Any) -> Any:
+        result = real_graded(*args, **kwargs)
+        for grader in warm_processes:
+            if grader is not None and grader.process.returncode is None:
+                os.killpg(grader.process.pid, signal.SIGKILL)
+        return result
+
+    monkeypatch.setattr(checking, "_graded", killing_the_warm_process_after_a_run)
+    monkeypatch.setattr(checking, "available_cores", lambda: 1)
+    reports = checking.check_many(fixture_course, solved, [alpha] * 3, seed=5)
+    assert [report.result.passed for report in reports] == [True, True, True]
+    (grader,) = warm_processes
+    assert grader is not None and grader.forked == 1 and not grader.alive
 
 
 WARM_CASES = [case for case in CASES if case.split("_")[0] in {"process", "exit", "tamper", "output"}]

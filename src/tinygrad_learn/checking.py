@@ -13,7 +13,7 @@ from .errors import TinygradLearnError
 from .manifest import Checkpoint, Course, Medal
 from .paths import Workspace
 from .progress import FAILED, PASSED, Entry, ProgressStore, files_hash, now
-from .runner import RunResult, available_cores, new_seed, run_suite
+from .runner import RunResult, available_cores, new_seed, run_suite, warm_graders
 from .sandbox_warm import WarmGrader
 from .sourcemap import with_backward_at
 from .state import earned_medals
@@ -150,23 +150,27 @@ def check_many(
     """Grade each, side by side on the machine's cores (time limits count CPU time, so runs
     beside each other never change a verdict), then store the results in the order of `targets`,
     as checking them one by one would. `on_start(checkpoint, number, total)` is called as each
-    run starts, from the thread running it."""
+    run starts, from the thread running it. With enough runs per thread, each thread forks its
+    runs from a warm grading process of its own (see `runner.warm_graders`)."""
     from concurrent import futures  # here, not at the top: every command imports this module
 
     started = itertools.count(1)
     cancel = threading.Event()
+    workers = max(1, min(len(targets), available_cores()))
 
-    def grade(checkpoint: Checkpoint) -> tuple[str, RunResult]:
+    def grade(checkpoint: Checkpoint, warm: Callable[[], WarmGrader | None]) -> tuple[str, RunResult]:
         if cancel.is_set():
             raise KeyboardInterrupt
         if on_start is not None:
             on_start(checkpoint, next(started), len(targets))
-        return _graded(course, workspace, checkpoint, seed, cancel=cancel)
+        return _graded(course, workspace, checkpoint, seed, warm(), cancel=cancel)
 
-    workers = max(1, min(len(targets), available_cores()))
-    with futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool:
+    with (
+        warm_graders(workspace.exercises, course.solutions, len(targets), workers) as warm,
+        futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool,
+    ):
         try:
-            runs = [pool.submit(grade, checkpoint) for checkpoint in targets]
+            runs = [pool.submit(grade, checkpoint, warm) for checkpoint in targets]
             # Short waits: a thread blocked for good would see Ctrl+C only once every run ended.
             while futures.wait(runs, timeout=CTRL_C_POLL_SECONDS).not_done:
                 pass
@@ -209,4 +213,5 @@ def recheck_earlier(
 ) -> tuple[CheckReport, ...]:
     """Re-check `targets` (see `checkpoints_to_recheck`) and store their verdicts: one that fails now
     is a regression, shown as such by `progress` and `list` until it passes again."""
-    return tuple(check(course, workspace, checkpoint, seed) for checkpoint in targets)
+    with warm_graders(workspace.exercises, course.solutions, len(targets)) as warm:
+        return tuple(check(course, workspace, checkpoint, seed, warm()) for checkpoint in targets)

@@ -43,6 +43,7 @@ __all__ = [
     "run_program",
     "run_suite",
     "run_worker",
+    "warm_graders",
     "warm_grading",
 ]
 
@@ -97,6 +98,43 @@ def warm_grading(exercises: Path, solutions: Path) -> Iterator[WarmGrader | None
     finally:
         if grader is not None:
             grader.close()
+
+
+WARM_PAYS_OFF_AT = 2
+"""How many runs one warm grading process must serve to cost less CPU than starting each run
+cold: starting it costs a little more than one cold run (it imports numpy and every grading module
+once), and each run forked from it about a third of one."""
+
+
+@contextmanager
+def warm_graders(
+    exercises: Path, solutions: Path, runs: int, threads: int = 1
+) -> Iterator[Callable[[], WarmGrader | None]]:
+    """For `runs` grading runs shared among `threads` threads: a function giving the calling
+    thread its own warm grading process (started at its first run, as each one serves one run at
+    a time), all stopped at the end. It gives None, and every run starts cold, when too few runs
+    fall to each thread to pay for starting one."""
+    if runs < WARM_PAYS_OFF_AT * max(threads, 1):
+        yield lambda: None
+        return
+    mine = threading.local()
+    started: list[WarmGrader] = []
+    lock = threading.Lock()
+
+    def grader() -> WarmGrader | None:
+        if not hasattr(mine, "grader"):
+            mine.grader = sandbox.start_warm(exercises, solutions)
+            if mine.grader is not None:
+                with lock:
+                    started.append(mine.grader)
+        return mine.grader
+
+    try:
+        yield grader
+    finally:
+        with lock:
+            for each in started:
+                each.close()
 
 
 def new_seed() -> int:

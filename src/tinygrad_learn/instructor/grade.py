@@ -2,7 +2,8 @@
 
 Returns finished records (`ClassGrade`, `StudentGrade`, `CheckpointGrade`); prints nothing. The
 runner starts every process: each submission is graded in a thread of a pool, and that thread
-calls the runner, which runs one sandboxed child at a time for it. A submission that cannot be
+calls the runner, which runs one sandboxed child at a time for it (forked from a warm grading
+process of the submission's own when it has several checkpoints to grade). A submission that cannot be
 read (a corrupt bundle) becomes a `StudentGrade` with a problem, never an exception, so one
 student can never stop the others.
 """
@@ -23,7 +24,7 @@ from ..errors import TinygradLearnError
 from ..manifest import Checkpoint, Course
 from ..paths import Workspace
 from ..progress import Entry, ProgressStore, Snapshot
-from ..runner import RunResult, available_cores, new_seed
+from ..runner import RunResult, available_cores, new_seed, warm_graders
 from ..state import medal_track
 from .bundle import course_version, is_bundle, open_bundle
 
@@ -200,10 +201,13 @@ def _grade_workspace(
 ) -> StudentGrade:
     snapshot, damaged = _claims(workspace)
     grades = []
-    for checkpoint in checkpoints:
-        result = run_checkpoint(course, workspace, checkpoint, check_seed(run_seed, name, checkpoint))
-        entry = snapshot.entry(checkpoint.id)
-        grades.append(CheckpointGrade(checkpoint, result, entry.passed, entry))
+    # The submission's runs are forked from a warm grading process of its own, which never
+    # imports its code: each run is as clean as a cold one, without starting Python each time.
+    with warm_graders(workspace.exercises, course.solutions, len(checkpoints)) as warm:
+        for checkpoint in checkpoints:
+            result = run_checkpoint(course, workspace, checkpoint, check_seed(run_seed, name, checkpoint), warm())
+            entry = snapshot.entry(checkpoint.id)
+            grades.append(CheckpointGrade(checkpoint, result, entry.passed, entry))
     passed = {grade.checkpoint.id for grade in grades if grade.passed}
     medals = tuple(status.medal.id for status in medal_track(course, passed) if status.earned)
     return StudentGrade(name, source, tuple(grades), medals, progress_damaged=damaged)
