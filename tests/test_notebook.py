@@ -327,3 +327,32 @@ def test_magics_show_messages_not_tracebacks(learner: Workspace, tmp_path: Path)
     assert "Medals" in texts[7] and "step1" in texts[7]
     assert "Hint 1 of 3 for step1" in texts[9]
     assert "step1" in texts[8] and "tinygrad-learn check step1" in texts[8]
+
+
+def test_checks_in_one_kernel_fork_from_one_warm_process(
+    real_course: Course,
+    solved: Workspace,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    warm_processes: list[Any],
+) -> None:
+    """As in `watch`: the kernel keeps a warm grading process for its workspace, started at the
+    first check, replaced for another workspace, and stopped when the kernel exits."""
+    from tinygrad_learn.notebook import commands
+
+    shown: list[str] = []
+    monkeypatch.setattr(commands, "display", lambda shape: shown.append(html.unescape(str(shape.data))))
+    session = commands.NotebookSession()
+    session.settings(f"workspace {solved.root}")
+    session.check("step1")
+    session.check("step1 --seed 3")
+    other = init_workspace(real_course, tmp_path / "other")
+    session.settings(f"workspace {other.root}")
+    session.check("step1")
+    session.stop_warm_grader()
+    verdicts = [text for text in shown if "step1" in text]
+    assert "✓ step1" in verdicts[0] and "✓ step1" in verdicts[1] and "✗ step1" in verdicts[2], verdicts
+    first, second = warm_processes
+    assert first is not None and second is not None
+    assert (first.forked, second.forked) == (2, 1)
+    assert not first.alive and not second.alive

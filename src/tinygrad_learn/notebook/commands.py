@@ -4,12 +4,16 @@ core, and hands the result to the feature's own view, drawn into HTML by `view.r
 
 Every verdict comes from the workspace's exercise FILES through `checking.check`, the same
 sandboxed run as `tinygrad-learn check`; nothing in the kernel (a `Value` redefined in a cell,
-a patched module) is ever graded. Errors are shown as messages, never as tracebacks.
+a patched module) is ever graded. As in `watch`, the runs are forked from a warm grading process
+the kernel keeps (started by the sandbox, never a copy of the kernel), so a `%check` does not
+start Python, pytest and numpy again. Errors are shown as messages, never as tracebacks.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import functools
 import shlex
 from collections.abc import Callable
@@ -25,6 +29,7 @@ from ..paths import Workspace, course_root, find_workspace
 from .view import NOTE_COLOUR, message, render
 
 if TYPE_CHECKING:
+    from ..sandbox_warm import WarmGrader
     from ..state import Standing
     from ..terminal import Terminal
 
@@ -68,6 +73,10 @@ class NotebookSession:
         self.language = resolve_language(None)
         self.workspace_folder: Path | None = None
         self._course: Course | None = None
+        self._warm = contextlib.ExitStack()
+        self._warm_grader: WarmGrader | None = None
+        self._warm_for: Path | None = None
+        """The exercises folder the warm grading process was started for."""
 
     # -- what every magic needs ------------------------------------------------------------------
 
@@ -91,6 +100,24 @@ class NotebookSession:
         from ..state import standing
 
         return standing(self.course, ProgressStore(workspace).read())
+
+    def warm_grader(self, workspace: Workspace) -> WarmGrader | None:
+        """The kernel's warm grading process for `workspace`, started at the first check there (or
+        again when a run stopped it); stopped when the kernel exits. None where fork is unavailable."""
+        from ..runner import warm_grading
+
+        grader = self._warm_grader
+        if self._warm_for != workspace.exercises or (grader is not None and not grader.alive):
+            self.stop_warm_grader()
+            self._warm_grader = self._warm.enter_context(warm_grading(workspace.exercises, self.course.solutions))
+            self._warm_for = workspace.exercises
+            atexit.register(self.stop_warm_grader)
+        return self._warm_grader
+
+    def stop_warm_grader(self) -> None:
+        self._warm.close()
+        self._warm_grader = self._warm_for = None
+        atexit.unregister(self.stop_warm_grader)
 
     def show(self, draw: Callable[[Terminal], None]) -> None:
         display(HTML(render(self.language, draw)))
@@ -147,7 +174,7 @@ class NotebookSession:
         from .. import checking_view
         from ..checking import check
 
-        report = check(self.course, workspace, checkpoint, seed)
+        report = check(self.course, workspace, checkpoint, seed, self.warm_grader(workspace))
 
         def draw(term: Terminal) -> None:
             term.moved_aside(report.moved_aside)
