@@ -3,9 +3,9 @@
 Returns finished records (`ClassGrade`, `StudentGrade`, `CheckpointGrade`); prints nothing. The
 runner starts every process: each submission is graded in a thread of a pool, and that thread
 calls the runner, which runs one sandboxed child at a time for it (forked from a warm grading
-process of the submission's own when it has several checkpoints to grade). A submission that cannot be
-read (a corrupt bundle) becomes a `StudentGrade` with a problem, never an exception, so one
-student can never stop the others.
+process of the submission's own when it has several checkpoints to grade). A submission that
+cannot be read (a corrupt bundle) becomes a `StudentGrade` with a problem, never an exception, so
+one student can never stop the others.
 """
 
 from __future__ import annotations
