@@ -20,7 +20,7 @@ import yaml
 from typer.testing import CliRunner
 
 from tinygrad_learn.manifest import Course
-from tinygrad_learn.runner import available_cores, warm_grading
+from tinygrad_learn.runner import available_cores, warm_graders
 from tinygrad_learn.sandbox_warm import WarmGrader
 from tinygrad_learn.workspace import init_workspace
 
@@ -164,17 +164,14 @@ def graded_side_by_side(
     course: Course, runs: list[Run], grade_one: Callable[[Run, WarmGrader | None], Found]
 ) -> list[Found]:
     """`grade_one` over the runs on every core, each thread forking its runs from a warm grading
-    process of its own, as `watch` and `tools/seed_sweep.py` do (the same verdicts as a cold run:
-    tests/test_warm.py), so the many runs here do not each start Python, pytest and numpy."""
+    process of its own, as `check --all` does (the same verdicts as a cold run: tests/test_warm.py),
+    so the many runs here do not each start Python, pytest and numpy."""
     workers = max(1, min(len(runs), available_cores()))
-
-    def work(share: list[Run]) -> list[Found]:
-        with warm_grading(course.exercises, course.solutions) as warm:
-            return [grade_one(run, warm) for run in share]
-
-    with ThreadPoolExecutor(workers) as pool:
-        shares = list(pool.map(work, [runs[i::workers] for i in range(workers)]))
-    return [found for share in shares for found in share]
+    with (
+        warm_graders(course.exercises, course.solutions, len(runs), workers) as warm,
+        ThreadPoolExecutor(workers) as pool,
+    ):
+        return list(pool.map(lambda run: grade_one(run, warm()), runs))
 
 
 def test_the_variants_cover_every_style_the_lessons_allow(real_course: Course) -> None:
