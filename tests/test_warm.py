@@ -4,6 +4,7 @@ the verdict a cold run gives, under the same guards, and nothing of one run reac
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 from collections.abc import Callable, Iterator
@@ -167,6 +168,52 @@ def test_when_the_warm_process_dies_the_next_runs_start_cold_with_their_verdicts
     assert [report.result.passed for report in reports] == [True, True, True]
     (grader,) = warm_processes
     assert grader is not None and grader.forked == 1 and not grader.alive
+
+
+PLAIN_ASSERT_SUITE = """from tinygrad_learn.grading.testkit import learner, need
+
+
+def test_double_of_two():
+    assert need(learner("mathy"), "double")(2) == {expected}
+"""
+
+
+def failure_texts(result: RunResult) -> list[str]:
+    """What each failure says, memory addresses left out (each process has its own)."""
+    return [re.sub(r"0x[0-9a-f]+", "0x", str((test.failure or {}).get("params"))) for test in result.failed_tests]
+
+
+def test_a_suite_rewritten_once_by_the_warm_process_fails_and_passes_as_a_cold_run(
+    fixture_course: Course, solved: Workspace, tmp_path: Path
+) -> None:
+    """The warm process rewrites a suite's asserts once and hands the code to every run forked
+    after it: the runs must report what a cold run reports (pytest's explanation of a failed
+    assert included), and a suite whose bytes changed must never run the remembered code."""
+    suite = tmp_path / "test_plain.py"
+    grader = sandbox.start_warm(solved.exercises, fixture_course.solutions)
+    assert grader is not None
+
+    def run(expected: int, warm: WarmGrader | None) -> RunResult:
+        suite.write_text(PLAIN_ASSERT_SUITE.format(expected=expected), encoding="utf-8")
+        return run_suite(suite, solved.exercises, fixture_course.solutions, seed=1, time_limit=10, warm=warm)
+
+    try:
+        failing = [run(5, grader) for _ in range(2)]
+        passing = [run(4, grader) for _ in range(2)]
+        failing_again = run(5, grader)
+    finally:
+        grader.close()
+    cold_failing, cold_passing = run(5, None), run(4, None)
+    assert grader.forked == 5
+    assert not cold_failing.passed and cold_passing.passed
+    for result in (*failing, failing_again):
+        assert verdict_of(result) == verdict_of(cold_failing)
+        assert failure_texts(result) == failure_texts(cold_failing)
+    assert "4 == 5" in failure_texts(cold_failing)[0], failure_texts(cold_failing)
+    # The traceback quotes the suite's line: the code knows the file it runs from in this run.
+    assert all("assert need(" in result.output for result in (*failing, failing_again, cold_failing))
+    for result in passing:
+        assert verdict_of(result) == verdict_of(cold_passing)
 
 
 WARM_CASES = [case for case in CASES if case.split("_")[0] in {"process", "exit", "tamper", "output"}]

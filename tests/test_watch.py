@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -187,6 +188,49 @@ def test_watch_rechecks_on_save_and_waits_on_a_pass(cli: CliRunner, workspace: W
     assert "Watching exercises/mathy.py for beta" not in output
     assert "Stopped watching." in output
     assert attempts(workspace, "beta") == 0
+
+
+HALF_WRITTEN = "def double(x):\n    return x *"
+"""The first of an editor's two writes: the file as it stands before the second one lands."""
+
+
+def test_a_save_that_moves_while_it_is_graded_counts_only_in_its_last_state(
+    cli: CliRunner, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save is graded as soon as it is seen. When the editor's second write lands while that
+    run is under way, its verdict (a syntax error here) is neither shown nor stored: the file is
+    graded again, and only that verdict counts."""
+    from tinygrad_learn import checking
+
+    real_graded = checking._graded
+    writes_during_a_run = []
+
+    def graded_while_the_editor_writes(*args: Any, **kwargs: Any) -> Any:
+        result = real_graded(*args, **kwargs)
+        mathy = workspace.exercises / "mathy.py"
+        if mathy.read_text(encoding="utf-8") == HALF_WRITTEN:
+            save_solution(workspace)  # the editor's second write, before this run's verdict counts
+            writes_during_a_run.append(result[1].passed)
+        return result
+
+    monkeypatch.setattr(checking, "_graded", graded_while_the_editor_writes)
+    driver = Driver(workspace)
+
+    def learner(d: Driver) -> None:
+        d.wait_for("alpha", 1)
+        touch(workspace.exercises / "mathy.py", HALF_WRITTEN)
+        d.wait_for("alpha", 2)
+
+    thread = driver.run(learner)
+    result = run_cli(cli, "watch", "alpha", input=driver.stdin)
+    thread.join()
+    assert result.exit_code == 0, result.output
+    assert writes_during_a_run == [False]  # the half-written file was graded, and failed
+    assert "alpha passed" in result.output
+    assert "SyntaxError" not in result.output and "syntax" not in result.output.lower()
+    assert result.output.count("checks failed") == 1  # the stubs' first check only
+    entry = ProgressStore(workspace).read().entry("alpha")
+    assert entry.attempts == 2 and entry.passed
 
 
 def test_keys_hint_list_next_and_unknown(cli: CliRunner, workspace: Workspace) -> None:

@@ -113,6 +113,20 @@ def check(
     return _stored(course, workspace, checkpoint, *_graded(course, workspace, checkpoint, seed, warm))
 
 
+def check_if_unchanged(
+    course: Course,
+    workspace: Workspace,
+    checkpoint: Checkpoint,
+    unchanged: Callable[[], bool],
+    warm: WarmGrader | None = None,
+) -> CheckReport | None:
+    """`check` for files seen changing a moment ago, graded at once: the verdict is stored and
+    returned only if `unchanged()`, asked once the run has ended, says the files have not moved
+    since; otherwise None, and nothing is stored (their newer state is to be graded instead)."""
+    graded = _graded(course, workspace, checkpoint, None, warm)
+    return _stored(course, workspace, checkpoint, *graded) if unchanged() else None
+
+
 def _graded(
     course: Course,
     workspace: Workspace,

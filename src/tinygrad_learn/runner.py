@@ -11,6 +11,7 @@ is imported; `verdict` builds the result from them (see there for what a pass ne
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import secrets
@@ -78,7 +79,9 @@ def expected_tests(suite: Path) -> tuple[str, ...]:
     return _test_names(suite.read_bytes(), suite)
 
 
+@functools.lru_cache(maxsize=64)
 def _test_names(source: bytes, suite: Path) -> tuple[str, ...]:
+    # Remembered: the same suite is read before every run of `watch`, `check --all` and `grade`.
     tree = ast.parse(source, filename=str(suite))
     names = [
         node.name

@@ -155,10 +155,6 @@ def run_sandboxed(
         scratch = Scratch(Path(folder))
         scratch.work.mkdir()
         copy_exercises(exercises, scratch.exercises)
-        if solutions.is_dir():
-            shutil.copytree(solutions, scratch.solutions, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:  # a course handed out without its solutions: suites that need none still grade
-            scratch.solutions.mkdir(parents=True)
         scratch.extra.mkdir()
         for name, data in (extra_files or {}).items():
             (scratch.extra / name).write_bytes(data)
@@ -187,7 +183,14 @@ def run_sandboxed(
         pipes = pipe_names(read_fd, process.stdout.fileno())
         exit_fd = _exit_notice(process)
         try:
-            # Read while the child starts, which waits for its standard input before it loads learner code.
+            # Copied and read while the child starts, which waits for its standard input before it
+            # collects the suite or loads learner code. A course handed out without its solutions
+            # gets an empty folder: suites that need none still grade.
+            if solutions.is_dir():
+                ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+                shutil.copytree(solutions, scratch.solutions, ignore=ignore)
+            else:
+                scratch.solutions.mkdir(parents=True)
             refusal = screen(scratch.exercises, policy)
             if refusal is not None:
                 kill_group(process)

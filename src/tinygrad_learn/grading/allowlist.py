@@ -164,7 +164,10 @@ def screen(exercises: Path, policy: ImportPolicy) -> Refusal | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
 def screen_source(source: bytes, file: str, policy: ImportPolicy) -> Refusal | None:
+    # Remembered: `watch` and `check --all` screen every file before each run, and between two
+    # saves all but one are as they were (a run forked warm waits for the screen to start).
     in_test_file = Path(file).name.startswith("test_")
     if not _may_name_machinery(source) and _imports_plainly_allowed(source, policy, in_test_file):
         return None
