@@ -93,7 +93,8 @@ def _rewritten_once() -> Callable[[str], None]:
     def prepare(path: str) -> None:
         if not path.endswith(".py") or len(remembered) >= REMEMBERED_SUITES:
             return
-        with contextlib.suppress(OSError, SyntaxError, ValueError):
+        # A suite that cannot be read or rewritten here is left to the run, which reports it.
+        with contextlib.suppress(OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             suite = Path(path)
             source = suite.read_bytes()
             if source not in remembered:
