@@ -11,7 +11,8 @@ one run, so a busy machine slows both alike:
   environment (plugin auto-loading off, the same cleared and added settings), working folder,
   scratch layout, stdin token and results channel. It is not written out here: the benchmark asks
   the runner for it, by running `run_suite` once with `subprocess.Popen` replaced by a recorder
-  that copies the scratch folder as it stands at that moment, so the two can never drift apart.
+  that copies the scratch folder as it stands at that moment, so the two can never drift apart
+  (the sandbox copies the reference solutions in while the child starts: the copy adds them).
 
 Each run's CPU time is the user+sys time of the finished child and all it waited for
 (`RUSAGE_CHILDREN` deltas): what one run costs on an idle machine, whatever else is running.
@@ -37,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tinygrad_learn import runner
+from tinygrad_learn import runner, sandbox
 from tinygrad_learn.grading import CHANNEL_ENV
 from tinygrad_learn.manifest import load_course
 
@@ -71,6 +72,8 @@ def grader_command(checkpoint: str, suite: Path, exercises: Path, solutions: Pat
     def record(args: list[str], **kwargs: Any) -> None:
         scratch = Path(kwargs["cwd"]).parent
         shutil.copytree(scratch, keep, symlinks=True)
+        if not sandbox.Scratch(keep).solutions.exists():
+            shutil.copytree(solutions, sandbox.Scratch(keep).solutions, ignore=shutil.ignore_patterns("__pycache__"))
         old, new = str(scratch), str(keep)
         seen["args"] = [arg.replace(old, new) for arg in args]
         kwargs["cwd"] = str(kwargs["cwd"]).replace(old, new)
