@@ -7,6 +7,7 @@ import io
 import json
 import os
 import signal
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -32,6 +33,7 @@ from tests.instructor_kit import (
     fast_course,
     make_workspace,
 )
+from tinygrad_learn.instructor import grade
 from tinygrad_learn.sandbox_warm import WarmGrader
 
 
@@ -112,9 +114,7 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.long
-def test_a_class_with_hostile_submissions_gets_the_right_verdicts(
-    course: Path, tmp_path: Path, cli: CliRunner, warm_processes: list[WarmGrader | None]
-) -> None:
+def test_a_class_with_hostile_submissions_gets_the_right_verdicts(course: Path, tmp_path: Path, cli: CliRunner) -> None:
     pid_file = tmp_path / "forked.pids"
     room = tmp_path / "class"
     make_workspace(room / "solved", SOLVED, claims("alpha", "beta", hints=(1,)))
@@ -156,9 +156,6 @@ def test_a_class_with_hostile_submissions_gets_the_right_verdicts(
     assert by_name["solved"]["results"][0]["hints_used"] == [1]
     assert by_name["peeker"]["results"][0]["peeked"] is True
     assert by_name["stub"]["results"][0]["first_failure"].startswith("test_double: NotImplementedError")
-    # Each submission that could be read had its runs forked from a warm process of its own, now stopped.
-    assert len(warm_processes) == len(by_name) - 1 and None not in warm_processes
-    assert not any(grader.alive or grader.process.returncode is None for grader in warm_processes if grader)
     # What the forked child left running was killed with its run.
     pids = [int(line) for line in pid_file.read_text().split()] if pid_file.exists() else []
     deadline = time.monotonic() + 5
@@ -168,6 +165,67 @@ def test_a_class_with_hostile_submissions_gets_the_right_verdicts(
     for pid in survivors:
         os.kill(pid, signal.SIGKILL)
     assert survivors == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pipes and links as a POSIX system makes them")
+@pytest.mark.parametrize("trick", ["link out of the submission", "pipe"])
+def test_a_file_the_tool_refuses_to_read_fails_that_student_only(
+    course: Path, tmp_path: Path, cli: CliRunner, trick: str
+) -> None:
+    """A cloned repository can hold a link to any file of the machine grading it; a folder can hold
+    a pipe. Reading either is refused, which must fail that one student, not the class."""
+    room = tmp_path / "room"
+    make_workspace(room / "a-solved", SOLVED)
+    mathy = make_workspace(room / "b-tricky", SOLVED) / "exercises" / "mathy.py"
+    mathy.unlink()
+    if trick == "pipe":
+        os.mkfifo(mathy)
+    else:
+        secret = tmp_path / "secret.py"
+        secret.write_text(SOLVED, encoding="utf-8")
+        mathy.symlink_to(secret)
+    make_workspace(room / "c-solved", SOLVED)
+    document = grade_json(cli, str(room), "--workers", "2")
+    by_name = {student["name"]: student for student in document["students"]}
+    assert verdicts(document) == {
+        "a-solved": {"alpha": True, "beta": True},
+        "b-tricky": {},
+        "c-solved": {"alpha": True, "beta": True},
+    }
+    assert "exercises/mathy.py" in by_name["b-tricky"]["problem"], by_name["b-tricky"]["problem"]
+
+
+def test_the_checkpoints_of_one_slow_submission_are_shared_among_the_workers(
+    course: Path, tmp_path: Path, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A submission that loops in every checkpoint takes each one's whole time limit: with two
+    workers, its checkpoints run side by side instead of one after the other on one worker."""
+    make_workspace(tmp_path / "room" / "endless", ENDLESS)
+    threads: list[str] = []
+    real_run = grade.run_checkpoint
+
+    def recording_run(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(grade, "run_checkpoint", recording_run)
+    document = grade_json(cli, str(tmp_path / "room"), "--workers", "2")
+    assert verdicts(document) == {"endless": {"alpha": False, "beta": False}}
+    assert len(threads) == 2 and len(set(threads)) == 2, threads
+
+
+def test_a_worker_with_several_checkpoints_of_a_submission_forks_them_from_a_warm_process(
+    course: Path, tmp_path: Path, cli: CliRunner, warm_processes: list[WarmGrader | None]
+) -> None:
+    room = tmp_path / "room"
+    make_workspace(room / "half", HALF)
+    make_workspace(room / "solved", SOLVED)
+    document = grade_json(cli, str(room), "--workers", "1", "--seed", "5")
+    assert verdicts(document) == {"half": {"alpha": True, "beta": False}, "solved": {"alpha": True, "beta": True}}
+    # One warm process for each submission, which never imports another's code; all stopped at the end.
+    assert len(warm_processes) == 2 and None not in warm_processes
+    assert all(grader.forked == 2 and not grader.alive for grader in warm_processes if grader)
+    assert all(grader.process.returncode is not None for grader in warm_processes if grader)
 
 
 def test_same_seed_repeats_a_run_and_fresh_seeds_differ(course: Path, tmp_path: Path, cli: CliRunner) -> None:

@@ -1,32 +1,36 @@
 """Re-grading a class: every submission in the sandbox, with fresh seeds, against this course.
 
 Returns finished records (`ClassGrade`, `StudentGrade`, `CheckpointGrade`); prints nothing. The
-runner starts every process: each submission is graded in a thread of a pool, and that thread
-calls the runner, which runs one sandboxed child at a time for it (forked from a warm grading
-process of the submission's own when it has several checkpoints to grade). A submission that
-cannot be read (a corrupt bundle) becomes a `StudentGrade` with a problem, never an exception, so
-one student can never stop the others.
+runner starts every process: each checkpoint of each submission is a task for a pool of threads,
+and the thread calls the runner, which runs one sandboxed child for it (forked from a warm grading
+process of the submission's own when the thread has several of its checkpoints to grade). A
+submission that cannot be read (a corrupt bundle) becomes a `StudentGrade` with a problem, never
+an exception, so one student can never stop the others.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import __version__
 from ..checking import run_checkpoint
 from ..errors import TinygradLearnError
+from ..i18n import Translator
 from ..manifest import Checkpoint, Course
 from ..paths import Workspace
 from ..progress import Entry, ProgressStore, Snapshot
 from ..runner import RunResult, available_cores, new_seed, warm_graders
+from ..sandbox_warm import WarmGrader
 from ..state import medal_track
-from .bundle import course_version, is_bundle, open_bundle
+from .bundle import OpenedBundle, course_version, is_bundle, open_bundle
 
 
 @dataclass(frozen=True)
@@ -134,21 +138,28 @@ def grade_class(
     pool_size = max(1, workers or available_cores())
     version = course_version(course)
     started = time.perf_counter()
+    graded = [_Submission(course, path, chosen, run_seed, version, pool_size) for path in submissions]
+    # Every run of every submission is a task of its own, handed out in the class's order: the
+    # workers grade each submission together, so a slow one (an endless loop in every checkpoint)
+    # is shared out too instead of keeping one worker busy long after the others are done.
+    runs = [(submission, checkpoint) for submission in graded for checkpoint in chosen]
 
-    def one(path: Path) -> StudentGrade:
-        grade = grade_submission(course, path, chosen, run_seed, version)
-        if on_graded is not None:
+    def run(task: tuple[_Submission, Checkpoint]) -> None:
+        grade = task[0].run(task[1])
+        if grade is not None and on_graded is not None:
             on_graded(grade)
-        return grade
 
     pool = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="grade")
     try:
-        students = tuple(pool.map(one, submissions))
+        for _ in pool.map(run, runs):
+            pass
     finally:
-        # On Ctrl-C, submissions not started yet are dropped; the runs under way end within their limits.
+        # On Ctrl-C, runs not started yet are dropped; the runs under way end within their limits.
         pool.shutdown(wait=True, cancel_futures=True)
+        for submission in graded:
+            submission.close()
     return ClassGrade(
-        students=students,
+        students=tuple(submission.graded() for submission in graded),
         checkpoints=chosen,
         course_version=version,
         tool_version=__version__,
@@ -158,29 +169,102 @@ def grade_class(
     )
 
 
-def grade_submission(
-    course: Course, path: Path, checkpoints: tuple[Checkpoint, ...], run_seed: int, version: str
-) -> StudentGrade:
-    name = student_name(path)
-    if not is_bundle(path):
-        return _grade_workspace(course, Workspace(path.resolve()), name, path, checkpoints, run_seed)
-    with tempfile.TemporaryDirectory(prefix="tinygrad-learn-submission-", ignore_cleanup_errors=True) as scratch:
-        try:
-            opened = open_bundle(path, Path(scratch))
-        except (ValueError, OSError) as error:
-            return StudentGrade(name, path, (), (), problem=str(error))
-        graded = _grade_workspace(course, opened.workspace, name, path, checkpoints, run_seed)
-    return StudentGrade(
-        name=name,
-        source=path,
-        checkpoints=graded.checkpoints,
-        medals=graded.medals,
-        edited_files=opened.edited,
-        submitted_course_version=opened.manifest.course_version,
-        submitted_tool_version=opened.manifest.tool_version,
-        progress_damaged=graded.progress_damaged,
-        course_version_differs=opened.manifest.course_version != version,
-    )
+class _Submission:
+    """One submission while its checkpoints are graded, by several workers at once: opened (a
+    bundle unpacked) at its first run, each worker's runs forked from a warm grading process of
+    the submission's own when it has enough of them, and graded as a whole after its last run."""
+
+    def __init__(
+        self, course: Course, path: Path, checkpoints: tuple[Checkpoint, ...], run_seed: int, version: str, threads: int
+    ) -> None:
+        self.course, self.path, self.checkpoints = course, path, checkpoints
+        self.run_seed, self.version, self.threads = run_seed, version, threads
+        self.name = student_name(path)
+        self.lock = threading.Lock()
+        self.resources = contextlib.ExitStack()
+        self.opened = False
+        self.workspace: Workspace | None = None
+        self.bundle: OpenedBundle | None = None
+        self.problem: str | None = None
+        self.claims, self.damaged = Snapshot({}), False
+        self.warm: Callable[[], WarmGrader | None] = lambda: None
+        self.results: dict[str, RunResult] = {}
+        self.left = len(checkpoints)
+        self.grade: StudentGrade | None = None
+
+    def run(self, checkpoint: Checkpoint) -> StudentGrade | None:
+        """Grade one checkpoint; the whole submission's grade once this was its last run."""
+        with self.lock:
+            if not self.opened:
+                self.opened = True
+                self._open()
+        if self.workspace is not None and self.problem is None:
+            seed = check_seed(self.run_seed, self.name, checkpoint)
+            try:
+                result = run_checkpoint(self.course, self.workspace, checkpoint, seed, self.warm())
+            except TinygradLearnError as error:
+                # A file the tool refuses to read (a pipe, a link out of the submission, one over
+                # the size cap): this submission cannot be graded, and the others still are.
+                with self.lock:
+                    self.problem = self.problem or Translator("en")(error.key, **error.params)
+            else:
+                with self.lock:
+                    self.results[checkpoint.id] = result
+        with self.lock:
+            self.left -= 1
+            if self.left:
+                return None
+        self.grade = self._graded()
+        self.close()
+        return self.grade
+
+    def _open(self) -> None:
+        if not is_bundle(self.path):
+            workspace = Workspace(self.path.resolve())
+        else:
+            unpacked = tempfile.TemporaryDirectory(prefix="tinygrad-learn-submission-", ignore_cleanup_errors=True)
+            scratch = self.resources.enter_context(unpacked)
+            try:
+                self.bundle = open_bundle(self.path, Path(scratch))
+            except (ValueError, OSError) as error:
+                self.problem = str(error)
+                return
+            workspace = self.bundle.workspace
+        self.claims, self.damaged = _claims(workspace)
+        runs = warm_graders(workspace.exercises, self.course.solutions, len(self.checkpoints), self.threads)
+        self.warm = self.resources.enter_context(runs)
+        self.workspace = workspace
+
+    def _graded(self) -> StudentGrade:
+        if self.problem is not None:
+            return StudentGrade(self.name, self.path, (), (), problem=self.problem)
+        grades = tuple(
+            CheckpointGrade(checkpoint, self.results[checkpoint.id], entry.passed, entry)
+            for checkpoint in self.checkpoints
+            for entry in [self.claims.entry(checkpoint.id)]
+        )
+        passed = {grade.checkpoint.id for grade in grades if grade.passed}
+        medals = tuple(status.medal.id for status in medal_track(self.course, passed) if status.earned)
+        grade = StudentGrade(self.name, self.path, grades, medals, progress_damaged=self.damaged)
+        if self.bundle is None:
+            return grade
+        manifest = self.bundle.manifest
+        return replace(
+            grade,
+            edited_files=self.bundle.edited,
+            submitted_course_version=manifest.course_version,
+            submitted_tool_version=manifest.tool_version,
+            course_version_differs=manifest.course_version != self.version,
+        )
+
+    def graded(self) -> StudentGrade:
+        assert self.grade is not None, "every run of the submission has ended"
+        return self.grade
+
+    def close(self) -> None:
+        """Stop its warm grading processes and remove the unpacked bundle."""
+        with self.lock:
+            self.resources.close()
 
 
 def _claims(workspace: Workspace) -> tuple[Snapshot, bool]:
@@ -189,25 +273,3 @@ def _claims(workspace: Workspace) -> tuple[Snapshot, bool]:
         return ProgressStore(workspace).inspect(), False
     except (ValueError, TinygradLearnError):
         return Snapshot({}), True
-
-
-def _grade_workspace(
-    course: Course,
-    workspace: Workspace,
-    name: str,
-    source: Path,
-    checkpoints: tuple[Checkpoint, ...],
-    run_seed: int,
-) -> StudentGrade:
-    snapshot, damaged = _claims(workspace)
-    grades = []
-    # The submission's runs are forked from a warm grading process of its own, which never
-    # imports its code: each run is as clean as a cold one, without starting Python each time.
-    with warm_graders(workspace.exercises, course.solutions, len(checkpoints)) as warm:
-        for checkpoint in checkpoints:
-            result = run_checkpoint(course, workspace, checkpoint, check_seed(run_seed, name, checkpoint), warm())
-            entry = snapshot.entry(checkpoint.id)
-            grades.append(CheckpointGrade(checkpoint, result, entry.passed, entry))
-    passed = {grade.checkpoint.id for grade in grades if grade.passed}
-    medals = tuple(status.medal.id for status in medal_track(course, passed) if status.earned)
-    return StudentGrade(name, source, tuple(grades), medals, progress_damaged=damaged)
