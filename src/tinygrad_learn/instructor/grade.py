@@ -238,14 +238,13 @@ class _Submission:
     def _graded(self) -> StudentGrade:
         if self.problem is not None:
             return StudentGrade(self.name, self.path, (), (), problem=self.problem)
-        grades = tuple(
-            CheckpointGrade(checkpoint, self.results[checkpoint.id], entry.passed, entry)
-            for checkpoint in self.checkpoints
-            for entry in [self.claims.entry(checkpoint.id)]
-        )
+        grades = []
+        for checkpoint in self.checkpoints:
+            claim = self.claims.entry(checkpoint.id)
+            grades.append(CheckpointGrade(checkpoint, self.results[checkpoint.id], claim.passed, claim))
         passed = {grade.checkpoint.id for grade in grades if grade.passed}
         medals = tuple(status.medal.id for status in medal_track(self.course, passed) if status.earned)
-        grade = StudentGrade(self.name, self.path, grades, medals, progress_damaged=self.damaged)
+        grade = StudentGrade(self.name, self.path, tuple(grades), medals, progress_damaged=self.damaged)
         if self.bundle is None:
             return grade
         manifest = self.bundle.manifest
